@@ -131,7 +131,9 @@ class Project:
     ) -> Region:
         """A new empty region; a 7th is refused with Kling's limit in the message."""
         if len(self.regions) >= MAX_REGIONS:
-            raise LimitError(f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project has {MAX_REGIONS}")
+            raise LimitError(
+                f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project already has {MAX_REGIONS}"
+            )
         used = {r.label for r in self.regions}
         if label is None:
             label = next(i for i in range(1, STATIC) if i not in used)
