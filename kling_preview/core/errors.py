@@ -51,3 +51,9 @@ def describe_os_error(path: object, exc: OSError) -> str:
     """One line naming the file and what the operating system said, without Python noise."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     return f"{path}: {reason}"
+
+
+class Cancelled(KlingPreviewError):
+    """Long work (render, export) was cancelled by the user; nothing was written."""
+
+    exit_code = 130
