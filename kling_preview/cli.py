@@ -1,0 +1,239 @@
+"""The `kling-preview` command line: the app, and headless render / export / import / validate.
+
+Exit codes are a contract: 0 ok, 1 invalid input (breaks a rule), 2 unreadable input or usage error,
+130 cancelled. Every problem is one line on stderr; bad input never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .core.errors import Cancelled, KlingPreviewError, UnreadableError
+
+SUBCOMMANDS = ("render", "export", "import", "validate")
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        args = _subcommand_parser().parse_args(argv)
+    else:
+        args = _app_parser().parse_args(argv)
+        args.command = "app"
+    try:
+        return COMMANDS[args.command](args)
+    except Cancelled:
+        _say("cancelled; nothing was written")
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        _say("interrupted; nothing was written")
+        return EXIT_CANCELLED
+    except KlingPreviewError as exc:
+        _say(f"error: {exc}")
+        return exc.exit_code
+
+
+# ----- parsers ---------------------------------------------------------------------------------------
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kling-preview",
+        description="Paint Kling motion-brush regions, preview the motion locally, export the request. "
+        f"Headless commands: {', '.join(SUBCOMMANDS)} (kling-preview COMMAND --help).",
+    )
+    p.add_argument("file", nargs="?", help="an image, a .klproj project, a Kling request.json or export folder")
+    p.add_argument("--sample", action="store_true", help="open the bundled sample project")
+    p.add_argument("--version", action="version", version=f"kling-preview {__version__}")
+    return p
+
+
+def _positive(kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kling-preview")
+    p.add_argument("--version", action="version", version=f"kling-preview {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_input(cmd: argparse.ArgumentParser, what: str) -> None:
+        cmd.add_argument("input", nargs="?", help=what)
+        cmd.add_argument("--sample", action="store_true", help="use the bundled sample project as the input")
+
+    render = sub.add_parser("render", help="render the motion preview to a video, a GIF or PNG frames")
+    with_input(render, "a .klproj, a Kling request.json or export folder, or an image")
+    render.add_argument("-o", "--output", required=True, help=".mp4, .webm, .gif, or a folder for PNG frames")
+    render.add_argument("--mode", choices=("kling", "loop", "ambient"), help="preview mode (default: the project's)")
+    render.add_argument("--seconds", type=_positive(float), help="clip length in seconds")
+    render.add_argument("--fps", type=_positive(int), help="frames per second")
+    render.add_argument("--width", type=_positive(int), help="output width in pixels (aspect kept)")
+
+    export = sub.add_parser("export", help="write the Kling bundle: request.json, masks, trajectories, overlay")
+    with_input(export, "a .klproj, a Kling request.json or export folder")
+    export.add_argument("-o", "--output", required=True, help="folder to write the bundle into")
+
+    imp = sub.add_parser("import", help="turn a Kling request.json or export folder into a .klproj project")
+    imp.add_argument("input", help="a request.json or an export folder")
+    imp.add_argument("-o", "--output", required=True, help="the .klproj file to write")
+    imp.add_argument(
+        "--resolve-overlaps", action="store_true", help="where masks overlap, the later region keeps the pixel"
+    )
+    imp.set_defaults(sample=False)
+
+    validate = sub.add_parser("validate", help="check Kling's rules; exit 0 valid, 1 invalid, 2 unreadable")
+    with_input(validate, "a .klproj, a Kling request.json or export folder")
+    return p
+
+
+# ----- commands --------------------------------------------------------------------------------------
+def _input_path(args: argparse.Namespace) -> Path:
+    if args.sample:
+        if args.input:
+            raise UnreadableError("give either INPUT or --sample, not both")
+        from .resources import sample_project_path
+
+        return sample_project_path()
+    if not args.input:
+        raise UnreadableError("no INPUT given (a .klproj, request.json or export folder; or --sample)")
+    return Path(args.input)
+
+
+def _load(args: argparse.Namespace):
+    from .core.inputs import load_input
+
+    project, notes = load_input(_input_path(args))
+    for note in notes:
+        _say(f"note: {note}")
+    return project
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from .ui.app import run
+
+    return run(args.file, sample=args.sample)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from .core.video import render_to_file
+
+    project = _load(args)
+    cancel = threading.Event()
+    bar = _ProgressBar("rendering")
+    try:
+        warnings = render_to_file(
+            project,
+            Path(args.output),
+            mode=args.mode,
+            seconds=args.seconds,
+            fps=args.fps,
+            width=args.width,
+            progress=bar.update,
+            cancel=cancel,
+        )
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        bar.close()
+    for w in warnings:
+        _say(f"warning: {w}")
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .core.spec.kling import ExportRefused, export_bundle
+
+    project = _load(args)
+    try:
+        warnings = export_bundle(project, Path(args.output))
+    except ExportRefused as exc:
+        for problem in exc.problems:
+            if problem.severity == "error":
+                _say(f"error: {problem.message}")
+        return EXIT_INVALID
+    for w in warnings:
+        _say(f"warning: {w.message}")
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .core.projectfile import save_project
+    from .core.spec.kling import load_spec
+
+    project, warnings = load_spec(Path(args.input), resolve_overlaps=args.resolve_overlaps)
+    for w in warnings:
+        _say(f"warning: {w}")
+    save_project(project, Path(args.output))
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from .core.checks import validate_path
+
+    path = _input_path(args)
+    problems = validate_path(path)
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        _say(f"{problem.severity}: {problem.message}")
+    if errors:
+        return EXIT_INVALID
+    print(f"{path}: valid for Kling" + (f" ({len(problems)} warnings)" if problems else ""))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "app": run_app,
+    "render": run_render,
+    "export": run_export,
+    "import": run_import,
+    "validate": run_validate,
+}
+
+
+# ----- output ----------------------------------------------------------------------------------------
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal, so logs stay clean)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.live = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.live or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        eta = (time.monotonic() - self.started) / max(done, 1) * (total - done)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  eta {eta:4.0f}s")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

@@ -1,0 +1,85 @@
+"""Atomic file output: all or nothing, so a crash, a full disk or a cancel never leaves half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import OutputError, describe_os_error
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """A temp path beside `path` to write into; on success it is fsynced and replaces `path`.
+
+    Any exception (including KeyboardInterrupt) removes the temp file and keeps the old `path` as it was.
+    OS failures become an `OutputError` naming `path`.
+    """
+    path = Path(path)
+    folder = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(describe_os_error(path, exc)) from None
+    tmp_path = Path(tmp)
+    try:
+        os.chmod(tmp_path, _file_mode(path))
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise OutputError(describe_os_error(path, exc)) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual ones (mkstemp's 0600 is too strict)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 `text` to `path` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """A temp folder beside `path` to fill; on success it replaces `path` (a folder) as a whole."""
+    path = Path(path)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise OutputError(describe_os_error(path, exc)) from None
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(describe_os_error(path, exc)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

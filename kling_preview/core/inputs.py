@@ -1,0 +1,26 @@
+"""One entry point that opens whatever the user hands us: an image, a `.klproj`, a request.json or an export folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import UnreadableError
+from .images import load_image
+from .project import Project
+from .projectfile import SUFFIX, load_project
+
+
+def load_input(path: str | Path) -> tuple[Project, list[str]]:
+    """The project behind `path` and notes worth telling the user (EXIF rotation applied, data: prefix stripped...)."""
+    path = Path(path)
+    if not path.exists():
+        raise UnreadableError(f"{path}: no such file or folder")
+    if path.is_dir() or path.suffix.lower() == ".json":
+        from .spec.kling import load_spec
+
+        return load_spec(path)
+    if path.suffix.lower() == SUFFIX:
+        project = load_project(path)
+        return project, list(project.image.notes)
+    image = load_image(path)
+    return Project(image), list(image.notes)

@@ -1,0 +1,275 @@
+"""The `.klproj` project file: a zip that saves and restores a project losslessly.
+
+Layout: `project.json` (format version, settings, regions with trajectories), `image.<ext>` (the original
+bytes, untouched), `masks/static.png` and `masks/region-<n>.png` (8-bit, 0/255, image size; n is the
+region's position from 1). Saves go to a temp file in the same folder, are fsynced, then replace the old
+file, so a crash or a full disk never leaves a half-written project. Newer format versions are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .. import __version__
+from . import masks
+from .errors import ProjectFileError, describe_os_error
+from .fileio import atomic_write_bytes
+from .images import decode_image, encode_png
+from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
+
+FORMAT_NAME = "kling-preview-project"
+FORMAT_VERSION = 1
+SUFFIX = ".klproj"
+#: Largest member we unpack: guards against zip bombs hidden in a project file.
+MAX_MEMBER_BYTES = 2_000_000_000
+MAX_JSON_BYTES = 20_000_000
+
+
+def save_project(project: Project, path: str | Path) -> None:
+    """Write `project` to `path` atomically; the previous file survives any failure."""
+    path = Path(path)
+    atomic_write_bytes(path, _zip_bytes(project))
+
+
+def _zip_bytes(project: Project) -> bytes:
+    image_name = f"image.{project.image.extension}"
+    doc: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "app_version": __version__,
+        "image": {
+            "file": image_name,
+            "name": project.image.name,
+            "background": list(project.image.background),
+        },
+        "static_mask": "masks/static.png",
+        "regions": [
+            {
+                "label": r.label,
+                "name": r.name,
+                "color": list(r.color),
+                "mask": f"masks/region-{i}.png",
+                "trajectory": [[x, y] for x, y in r.trajectory],
+                "kind": r.kind.value,
+                "strength": r.strength,
+                "feather": r.feather,
+                "visible": r.visible,
+            }
+            for i, r in enumerate(project.regions, start=1)
+        ],
+        "clip": vars(project.clip).copy(),
+        "kling": vars(project.kling).copy(),
+        "camera": {"axis": project.camera.axis, "value": project.camera.value},
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("project.json", json.dumps(doc, indent=2, ensure_ascii=False), zipfile.ZIP_DEFLATED)
+        zf.writestr(image_name, project.image.data, zipfile.ZIP_STORED)
+        zf.writestr("masks/static.png", encode_png(masks.to_png_mask(project.static_mask)), zipfile.ZIP_STORED)
+        for i, r in enumerate(project.regions, start=1):
+            png = encode_png(masks.to_png_mask(project.mask(r.label)))
+            zf.writestr(f"masks/region-{i}.png", png, zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+def load_project(path: str | Path) -> Project:
+    """Read a `.klproj`; every problem is a `ProjectFileError` naming the file and what is wrong."""
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise ProjectFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ProjectFileError(f"{path}: is a folder, not a project file") from None
+    except zipfile.BadZipFile:
+        raise ProjectFileError(f"{path}: not a Kling Preview project (not a zip file)") from None
+    except OSError as exc:
+        raise ProjectFileError(describe_os_error(path, exc)) from None
+    with zf:
+        return _ProjectReader(path, zf).read()
+
+
+class _ProjectReader:
+    """Reads one open project zip, checking every field so damage gives a clear message."""
+
+    def __init__(self, path: Path, zf: zipfile.ZipFile):
+        self.path = path
+        self.zf = zf
+
+    def fail(self, problem: str) -> ProjectFileError:
+        return ProjectFileError(f"{self.path}: {problem}")
+
+    def member(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        try:
+            info = self.zf.getinfo(name)
+        except KeyError:
+            raise self.fail(f"{name} is missing") from None
+        if info.file_size > limit:
+            raise self.fail(f"{name} is {info.file_size} bytes; that is beyond any real project")
+        try:
+            return self.zf.read(info)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise self.fail(f"{name} is damaged ({exc})") from None
+
+    def read(self) -> Project:
+        raw = self.member("project.json", MAX_JSON_BYTES)
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise self.fail(f"project.json is not valid JSON ({exc})") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            raise self.fail("project.json is not a Kling Preview project description")
+        version = doc.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise self.fail("project.json has no format version")
+        if version > FORMAT_VERSION:
+            raise self.fail(
+                f"made by a newer Kling Preview (format version {version}; this version reads up to "
+                f"{FORMAT_VERSION}). Update Kling Preview to open it."
+            )
+        image_doc = self.obj(doc, "image")
+        background = self.color(image_doc.get("background", [128, 128, 128]), "image.background")
+        image_file = self.text(image_doc, "file")
+        image = decode_image(
+            self.member(image_file),
+            self.text(image_doc, "name", image_file),
+            background,
+            label=f"{self.path}: {image_file}",
+        )
+        project = Project(image)
+        self.read_settings(project, doc)
+        static_name = doc.get("static_mask")
+        if static_name is not None:
+            project.set_mask(masks.STATIC, self.mask(self.text(doc, "static_mask"), project))
+        regions = doc.get("regions", [])
+        if not isinstance(regions, list):
+            raise self.fail("project.json: regions must be a list")
+        for i, entry in enumerate(regions, start=1):
+            self.read_region(project, entry, i)
+        return project
+
+    def read_region(self, project: Project, entry: Any, number: int) -> None:
+        where = f"region {number}"
+        if not isinstance(entry, dict):
+            raise self.fail(f"project.json: {where} is not an object")
+        label = self.number(entry, "label", where, int)
+        try:
+            kind = MotionKind(entry.get("kind", "path"))
+        except ValueError:
+            raise self.fail(f"project.json: {where} has an unknown motion kind {entry.get('kind')!r}") from None
+        try:
+            region = project.add_region(
+                self.text(entry, "name", f"Region {number}"),
+                self.color(entry.get("color"), f"{where}.color"),
+                label=label,
+                trajectory=self.points(entry.get("trajectory", []), where),
+                kind=kind,
+                strength=self.number(entry, "strength", where, float, 1.0),
+                feather=self.number(entry, "feather", where, float, 8.0),
+                visible=bool(entry.get("visible", True)),
+            )
+        except ValueError as exc:
+            raise self.fail(f"project.json: {where}: {exc}") from None
+        mask = self.mask(self.text(entry, "mask"), project)
+        if (mask & (project.labels != masks.UNPAINTED)).any():
+            raise self.fail(f"{where}'s mask overlaps another region or the static mask")
+        project.set_mask(region.label, mask)
+
+    def read_settings(self, project: Project, doc: dict) -> None:
+        clip = doc.get("clip", {})
+        if isinstance(clip, dict):
+            mode = clip.get("mode", project.clip.mode)
+            if mode not in PREVIEW_MODES:
+                raise self.fail(f"project.json: unknown preview mode {mode!r}")
+            project.clip.mode = mode
+            project.clip.seconds = self.number(clip, "seconds", "clip", float, project.clip.seconds)
+            project.clip.fps = self.number(clip, "fps", "clip", int, project.clip.fps)
+            project.clip.loop_seconds = self.number(clip, "loop_seconds", "clip", float, project.clip.loop_seconds)
+        kling = doc.get("kling", {})
+        if isinstance(kling, dict):
+            k = project.kling
+            k.model_name = self.text(kling, "model_name", k.model_name)
+            k.mode = self.text(kling, "mode", k.mode)
+            k.duration = self.text(kling, "duration", k.duration)
+            k.prompt = self.text(kling, "prompt", k.prompt)
+            k.negative_prompt = self.text(kling, "negative_prompt", k.negative_prompt)
+            k.cfg_scale = self.number(kling, "cfg_scale", "kling", float, k.cfg_scale)
+            extra = kling.get("extra", {})
+            k.extra = dict(extra) if isinstance(extra, dict) else {}
+        camera = doc.get("camera", {})
+        if isinstance(camera, dict):
+            axis = camera.get("axis")
+            if axis is not None and axis not in CAMERA_AXES:
+                raise self.fail(f"project.json: unknown camera axis {axis!r}")
+            project.camera.axis = axis
+            project.camera.value = self.number(camera, "value", "camera", float, 0.0)
+
+    # ----- typed field readers ---------------------------------------------------------------------
+    def obj(self, doc: dict, key: str) -> dict:
+        value = doc.get(key)
+        if not isinstance(value, dict):
+            raise self.fail(f"project.json: {key} is missing or not an object")
+        return value
+
+    def text(self, doc: dict, key: str, default: str | None = None) -> str:
+        value = doc.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(f"project.json: {key} must be text")
+        return value
+
+    def number(self, doc: dict, key: str, where: str, kind: type, default: float | None = None):
+        value = doc.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.fail(f"project.json: {where}.{key} must be a finite number")
+        if kind is int and value != int(value):
+            raise self.fail(f"project.json: {where}.{key} must be a whole number")
+        if abs(value) > 1e9:
+            raise self.fail(f"project.json: {where}.{key} is out of range ({value})")
+        return kind(value)
+
+    def color(self, value: Any, where: str) -> tuple[int, int, int]:
+        if (
+            not isinstance(value, list)
+            or len(value) != 3
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)
+        ):
+            raise self.fail(f"project.json: {where} must be three integers 0..255")
+        return int(value[0]), int(value[1]), int(value[2])
+
+    def points(self, value: Any, where: str) -> list[tuple[float, float]]:
+        if not isinstance(value, list):
+            raise self.fail(f"project.json: {where}.trajectory must be a list of [x, y]")
+        out = []
+        for p in value:
+            if (
+                not isinstance(p, list)
+                or len(p) != 2
+                or not all(isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in p)
+                or max(abs(p[0]), abs(p[1])) > 1e7
+            ):
+                raise self.fail(f"project.json: {where}.trajectory has a bad point {str(p)[:40]}")
+            out.append((float(p[0]), float(p[1])))
+        return out
+
+    def mask(self, name: str, project: Project) -> np.ndarray:
+        data = self.member(name)
+        try:
+            im = Image.open(io.BytesIO(data))
+            if im.size != project.size:
+                raise self.fail(
+                    f"{name} is {im.size[0]}x{im.size[1]} but the image is {project.size[0]}x{project.size[1]}"
+                )
+            im.load()
+            return masks.from_png_mask(np.asarray(im.convert("L")))
+        except ProjectFileError:
+            raise
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise self.fail(f"{name} is not a readable mask image ({exc})") from None
