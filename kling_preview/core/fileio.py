@@ -40,14 +40,22 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def _read_umask() -> int:
+    """The process umask, read once at import (os.umask can only be read by setting it, which races threads)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _file_mode(path: Path) -> int:
     """Keep an existing file's permissions; a new file gets the usual ones (mkstemp's 0600 is too strict)."""
     try:
         return path.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_UMASK
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
