@@ -20,7 +20,7 @@ from PIL import Image
 
 from .. import __version__
 from . import masks
-from .errors import ProjectFileError, describe_os_error
+from .errors import ImageLoadError, ProjectFileError, describe_os_error
 from .fileio import atomic_write_bytes
 from .images import decode_image, encode_png
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
@@ -138,12 +138,15 @@ class _ProjectReader:
         image_doc = self.obj(doc, "image")
         background = self.color(image_doc.get("background", [128, 128, 128]), "image.background")
         image_file = self.text(image_doc, "file")
-        image = decode_image(
-            self.member(image_file),
-            self.text(image_doc, "name", image_file),
-            background,
-            label=f"{self.path}: {image_file}",
-        )
+        try:
+            image = decode_image(
+                self.member(image_file),
+                self.text(image_doc, "name", image_file),
+                background,
+                label=f"{self.path}: {image_file}",
+            )
+        except ImageLoadError as exc:
+            raise ProjectFileError(str(exc)) from None
         project = Project(image)
         self.read_settings(project, doc)
         static_name = doc.get("static_mask")
