@@ -78,7 +78,7 @@ def draw_landscape() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
     # Water: the sky and mountains mirrored, darkened, with horizontal ripples.
     water_rows = H - HORIZON
-    mirror_src = img[HORIZON - 1 : HORIZON - 1 - water_rows : -1] if HORIZON > water_rows else img[:HORIZON][::-1]
+    mirror_src = img[HORIZON - 1 : HORIZON - 1 - water_rows : -1]  # the lake is lower than the sky is tall
     mirror = cv2.resize(mirror_src, (W, water_rows))
     ripple = fractal_noise(water_rows * 2, W // 3, rng, octaves=5, base=24)
     ripple = cv2.resize(ripple, (W, water_rows))
