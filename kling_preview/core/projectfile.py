@@ -69,14 +69,20 @@ def _zip_bytes(project: Project) -> bytes:
         "kling": vars(project.kling).copy(),
         "camera": {"axis": project.camera.axis, "value": project.camera.value},
     }
+    members = {
+        "project.json": json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"),
+        image_name: project.image.data,
+        "masks/static.png": encode_png(masks.to_png_mask(project.static_mask)),
+    }
+    for i, r in enumerate(project.regions, start=1):
+        members[f"masks/region-{i}.png"] = encode_png(masks.to_png_mask(project.mask(r.label)))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("project.json", json.dumps(doc, indent=2, ensure_ascii=False), zipfile.ZIP_DEFLATED)
-        zf.writestr(image_name, project.image.data, zipfile.ZIP_STORED)
-        zf.writestr("masks/static.png", encode_png(masks.to_png_mask(project.static_mask)), zipfile.ZIP_STORED)
-        for i, r in enumerate(project.regions, start=1):
-            png = encode_png(masks.to_png_mask(project.mask(r.label)))
-            zf.writestr(f"masks/region-{i}.png", png, zipfile.ZIP_STORED)
+        for name, data in members.items():
+            # A fixed timestamp makes saving the same project give the same bytes.
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            compress = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+            zf.writestr(info, data, compress)
     return buf.getvalue()
 
 

@@ -25,25 +25,43 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
 
 #: Threads still running; a QThread destroyed while running aborts the process, so each one is kept
-#: alive here until it has finished.
+#: alive here until it has finished. Released from the GUI thread only (a QThread must never lose its
+#: last reference inside its own `finished` signal).
 _LIVE: set[QThread] = set()
 
 
+class _Reaper(QObject):
+    """Lives in the GUI thread: forgets finished threads and stops the rest when the app quits."""
+
+    @Slot()
+    def reap(self) -> None:
+        for thread in list(_LIVE):
+            if not thread.isRunning():
+                thread.wait()
+                _LIVE.discard(thread)
+
+    @Slot()
+    def stop_all(self) -> None:
+        for thread in list(_LIVE):
+            stop = getattr(thread, "stop", None)
+            if stop is not None:
+                stop()
+            thread.wait()
+        _LIVE.clear()
+
+
+_reaper: _Reaper | None = None
+
+
 def _keep_alive(thread: QThread) -> None:
+    global _reaper
+    if _reaper is None:
+        _reaper = _Reaper()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(_reaper.stop_all)
     _LIVE.add(thread)
-    thread.finished.connect(lambda: _LIVE.discard(thread))
-    app = QCoreApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(_stop_all, Qt.ConnectionType.UniqueConnection)
-
-
-@Slot()
-def _stop_all() -> None:
-    for thread in list(_LIVE):
-        stop = getattr(thread, "stop", None)
-        if stop is not None:
-            stop()
-        thread.wait()
+    thread.finished.connect(_reaper.reap, Qt.ConnectionType.QueuedConnection)
 
 
 def describe_exception(exc: BaseException) -> str:
