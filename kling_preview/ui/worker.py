@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -116,13 +116,17 @@ class _RenderThread(QThread):
             self._cond.notify()
             return self._gen
 
-    def request(self, gen: int, indices: Sequence[int]) -> None:
-        """Put `indices` first in the queue (in order); the oldest excess requests are dropped."""
+    def request(self, gen: int, order: Sequence[int], new: Collection[int]) -> None:
+        """Move `order` to the front of the queue: indices already queued move up, indices in `new` are
+        added. An index in neither is being rendered or already sent, so it is not queued twice. The
+        oldest requests beyond the queue's length are dropped (and reported)."""
         with self._cond:
             if gen != self._gen or self._stop:
                 return
-            fresh = list(dict.fromkeys(indices))
-            queue = fresh + [i for i in self._queue if i not in fresh]
+            queued, new = set(self._queue), set(new)
+            front = [i for i in dict.fromkeys(order) if i in queued or i in new]
+            front_set = set(front)
+            queue = front + [i for i in self._queue if i not in front_set]
             self._queue, excess = queue[: self._max_queue], queue[self._max_queue :]
             self._cond.notify()
         if excess:
@@ -197,7 +201,7 @@ class RenderWorker(QObject):
     """The preview's render thread, seen from the GUI thread.
 
     `set_scene(scene)` hands over a new immutable Scene (from `render.snapshot`) and returns its
-    generation number; `request(gen, indices)` asks for frames of that scene, most wanted first. Every
+    generation number; `request(gen, order, new)` asks for frames of that scene, most wanted first. Every
     requested index later arrives as `frameReady`, or is reported in `dropped` (superseded, out of range
     or failed), so the caller can keep an exact set of frames in flight. All signals are emitted in the
     GUI thread.
@@ -224,8 +228,10 @@ class RenderWorker(QObject):
     def set_scene(self, scene: Any) -> int:
         return self._thread.set_scene(scene)
 
-    def request(self, gen: int, indices: Sequence[int]) -> None:
-        self._thread.request(gen, indices)
+    def request(self, gen: int, order: Sequence[int], new: Collection[int] | None = None) -> None:
+        """Frames of scene `gen`, most wanted first; `new` are the ones not asked for before (default:
+        all of `order`). Already queued ones are moved up, never queued twice."""
+        self._thread.request(gen, order, order if new is None else new)
 
     def is_running(self) -> bool:
         return self._thread.isRunning()
