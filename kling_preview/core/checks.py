@@ -1,0 +1,23 @@
+"""`validate` for any input: the raw request rules for request.json / export folders, project rules otherwise.
+
+A request is checked as it stands on disk (7 masks, overlaps, `data:` prefixes...), since those are exactly
+what the importer would have to refuse or repair; a project is checked as the exporter would see it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .inputs import load_input
+from .spec.kling import read_request_json
+from .spec.rules import Problem, validate_project, validate_request
+
+
+def validate_path(path: str | Path) -> list[Problem]:
+    """Every Kling problem of the input at `path`; unreadable inputs raise an UnreadableError."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() == ".json":
+        body, folder, label = read_request_json(path)
+        return validate_request(body, label, base_dir=folder)
+    project, _notes = load_input(path)
+    return validate_project(project)
