@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say("interrupted; nothing was written")
         return EXIT_CANCELLED
     except KlingPreviewError as exc:
-        _say(f"error: {exc}")
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            _say(f"error: {line}")
         return exc.exit_code
 
 

@@ -101,3 +101,13 @@ def test_validate_unreadable_exits_2(capsys, tmp_path):
     bad.write_text("{ not json")
     code, _, err = run(capsys, "validate", str(bad))
     assert code == 2 and "request.json" in err
+
+
+@pytest.mark.parametrize(
+    "body, message", [({"model_name": "kling-v1"}, "image"), ({"image": "%%% not base64 %%%"}, "Base64")]
+)
+def test_validate_request_without_a_readable_image_exits_2(capsys, tmp_path, body, message):
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(body))
+    code, _, err = run(capsys, "validate", str(path))
+    assert code == 2 and message in err and all(line.startswith("error: ") for line in err.splitlines())

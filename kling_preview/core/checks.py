@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import SpecError
 from .inputs import load_input
 from .spec.kling import read_request_json
-from .spec.rules import Problem, validate_project, validate_request
+from .spec.rules import UNREADABLE_RULES, Problem, validate_project, validate_request
 
 
 def validate_path(path: str | Path) -> list[Problem]:
@@ -18,6 +19,10 @@ def validate_path(path: str | Path) -> list[Problem]:
     path = Path(path)
     if path.is_dir() or path.suffix.lower() == ".json":
         body, folder, label = read_request_json(path)
-        return validate_request(body, label, base_dir=folder)
+        problems = validate_request(body, label, base_dir=folder)
+        unreadable = [p for p in problems if p.rule in UNREADABLE_RULES and p.severity == "error"]
+        if unreadable:
+            raise SpecError("\n".join(p.message for p in unreadable))
+        return problems
     project, _notes = load_input(path)
     return validate_project(project)
