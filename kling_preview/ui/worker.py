@@ -8,21 +8,23 @@ GUI thread. So any slot connected to a public signal (a bound method, a lambda) 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from kling_preview.core import render
 from kling_preview.core.errors import Cancelled, KlingPreviewError, describe_os_error
+from kling_preview.ui.qimage import rgb_to_qimage
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
+
 
 #: Threads still running; a QThread destroyed while running aborts the process, so each one is kept
 #: alive here until it has finished. Released from the GUI thread only (a QThread must never lose its
@@ -42,14 +44,21 @@ class _Reaper(QObject):
 
     @Slot()
     def stop_all(self) -> None:
-        for thread in list(_LIVE):
-            stop = getattr(thread, "stop", None)
-            if stop is not None:
-                stop()
-            thread.wait()
-        _LIVE.clear()
+        stop_all_threads()
 
 
+def stop_all_threads() -> None:
+    """Ask every running worker to stop and wait for it: before the app quits and before Python exits
+    (a QThread object destroyed with its thread still running aborts the process)."""
+    for thread in list(_LIVE):
+        stop = getattr(thread, "stop", None)
+        if stop is not None:
+            stop()
+        thread.wait()
+    _LIVE.clear()
+
+
+atexit.register(stop_all_threads)
 _reaper: _Reaper | None = None
 
 
@@ -71,16 +80,6 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return describe_os_error(exc.filename or "output", exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def to_qimage(frame: np.ndarray) -> QImage:
-    """An HxWx3 uint8 RGB array as a QImage that owns its pixels (RGB32, the fastest format to paint)."""
-    arr = np.ascontiguousarray(frame, dtype=np.uint8)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"a frame must be HxWx3, got shape {arr.shape}")
-    h, w = arr.shape[:2]
-    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return image.convertToFormat(QImage.Format.Format_RGB32)  # a deep copy: `arr` may go away
 
 
 # ----- preview render worker ------------------------------------------------------------------------
@@ -159,7 +158,7 @@ class _RenderThread(QThread):
                         renderer = render.Renderer()
                     renderer.update(scene)
                     times = list(renderer.times())
-                except Exception as exc:  # noqa: BLE001 - shown in the panel; the app lives on
+                except Exception as exc:  # shown in the panel; the app lives on
                     log.exception("preview scene update failed")
                     self._fail(gen, exc, index)
                     continue
@@ -172,8 +171,8 @@ class _RenderThread(QThread):
                 self.dropped.emit(gen, [index])
                 continue
             try:
-                image = to_qimage(renderer.frame(times[index]))
-            except Exception as exc:  # noqa: BLE001
+                image = rgb_to_qimage(renderer.frame(times[index]))
+            except Exception as exc:
                 log.exception("preview frame %d failed", index)
                 self._fail(gen, exc, index)
                 continue
@@ -286,15 +285,12 @@ class _JobThread(QThread):
             result = self._fn(self._progress, self._cancel)
         except Cancelled:
             self.wasCancelled.emit()
-        except Exception as exc:  # noqa: BLE001 - reported through `failed`
+        except Exception as exc:  # reported through `failed`
             if not isinstance(exc, KlingPreviewError | OSError):
                 log.exception("background job failed")
             self.failedWith.emit(exc)
         else:
-            if self._cancel.is_set():
-                self.wasCancelled.emit()
-            else:
-                self.succeeded.emit(result)
+            self.succeeded.emit(result)  # finished work is reported as done even if cancel came too late
 
     def _progress(self, done: int, total: int) -> None:
         self.progressed.emit(int(done), int(total))
@@ -361,9 +357,7 @@ class BackgroundJob(QObject):
         self.done.emit()
 
 
-def run_in_background(
-    fn: Callable[[ProgressFn, threading.Event], Any], parent: QObject | None = None
-) -> BackgroundJob:
+def run_in_background(fn: Callable[[ProgressFn, threading.Event], Any], parent: QObject | None = None) -> BackgroundJob:
     """Start `fn(progress, cancel)` in a worker thread; connect to the returned job's signals.
 
     Signals are queued, so connecting right after this call misses nothing.

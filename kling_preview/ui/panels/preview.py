@@ -88,7 +88,7 @@ class FrameView(QWidget):
         w, h = iw * scale, ih * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event) -> None:  # Qt API
         painter = QPainter(self)
         try:
             painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Shadow))
@@ -149,6 +149,7 @@ class PreviewPanel(QWidget):
         self._pending: set[int] = set()
         self._playing = False
         self._trajectories: list[tuple[QColor, list[tuple[float, float]]]] = []
+        self._error_from: str | None = None  # "snapshot" or "worker": what clears the red line
         self._worker: RenderWorker | None = RenderWorker(parent=None)
         self._worker.sceneReady.connect(self._on_scene_ready)
         self._worker.frameReady.connect(self._on_frame)
@@ -287,6 +288,17 @@ class PreviewPanel(QWidget):
     def frame_count(self) -> int:
         return len(self._times)
 
+    def shown_index(self) -> int | None:
+        """Index of the frame on screen when it belongs to the current scene (None while it is rendered)."""
+        if self._shown is None or self._shown[0] != self._gen:
+            return None
+        return self._shown[1]
+
+    @property
+    def worker(self) -> RenderWorker | None:
+        """The render worker (None after `shutdown()`)."""
+        return self._worker
+
     def current_image(self) -> QImage | None:
         """The frame on screen (None before the first one arrives)."""
         return self.view.image()
@@ -314,17 +326,22 @@ class PreviewPanel(QWidget):
             return
         try:
             scene = render.snapshot(project, max_side=self.max_side)
-        except Exception as exc:  # noqa: BLE001 - shown in the panel; editing goes on
-            self._show_error(f"Preview failed: {describe_exception(exc)}")
+        except Exception as exc:  # shown in the panel; editing goes on
+            self._show_error(f"Preview failed: {describe_exception(exc)}", "snapshot")
             return
-        t_now = self._times[min(self._index, len(self._times) - 1)]
+        if self._error_from == "snapshot":
+            self._show_error(None)
         self._gen = self._worker.set_scene(scene)
         self._drop_cache()
-        self._clip_seconds = float(project.clip.seconds)
-        fps = max(1, int(project.clip.fps))
+        # The worker's `sceneReady` brings the exact frame times; until then an estimate. A new clip
+        # length or frame rate keeps the play head at the same place in the clip.
+        old_n = len(self._times)
+        self._clip_seconds = float(scene.seconds)
+        fps = max(1.0, float(scene.fps))
         n = max(1, round(self._clip_seconds * fps))
-        self._times = [i / fps for i in range(n)]
-        self._index = min(n - 1, round(t_now * fps))
+        self._times = [self._clip_seconds * i / n for i in range(n)]
+        if n != old_n:
+            self._index = round(self._index * (n - 1) / max(1, old_n - 1))
         self._trajectories = [
             (QColor(*r.color), [(x / project.size[0], y / project.size[1]) for x, y in r.trajectory])
             for r in project.regions
@@ -385,7 +402,8 @@ class PreviewPanel(QWidget):
             return
         self._pending.discard(index)
         self._cache_put((gen, index), image)
-        self._show_error(None)
+        if self._error_from == "worker":
+            self._show_error(None)
         if index == self._index and self._shown != (gen, index):
             self._display(index, image)
 
@@ -418,8 +436,9 @@ class PreviewPanel(QWidget):
     def _on_tick(self) -> None:
         if not self._playing or self._project is None:
             return
-        if self._shown != (self._gen, self._index):
-            return  # the current frame is still being rendered: wait for it rather than skip
+        if self.shown_index() != self._index:
+            self._request_around(self._index)  # (again, if it was dropped) and wait rather than skip
+            return
         nxt = self._index + 1
         if nxt >= len(self._times):
             if not self.loop_check.isChecked():
@@ -434,6 +453,10 @@ class PreviewPanel(QWidget):
             self._go_to(value)
 
     # ----- settings (view settings stored in project.clip; not undo steps) ------------------------
+    def _length_field(self) -> str:
+        """The clip setting the length combo edits: a loop lasts `loop_seconds`, other clips `seconds`."""
+        return "loop_seconds" if self._project is not None and self._project.clip.mode == "loop" else "seconds"
+
     def _sync_controls(self) -> None:
         clip = self._project.clip
         for w in (self.mode_combo, self.seconds_combo, self.fps_spin):
@@ -442,15 +465,23 @@ class PreviewPanel(QWidget):
             if clip.mode not in PREVIEW_MODES:
                 clip.mode = PREVIEW_MODES[0]
             self.mode_combo.setCurrentText(clip.mode)
-            idx = self.seconds_combo.findData(float(clip.seconds))
-            if idx < 0:
-                self.seconds_combo.addItem(f"{float(clip.seconds):g} s", float(clip.seconds))
-                idx = self.seconds_combo.count() - 1
-            self.seconds_combo.setCurrentIndex(idx)
+            self._sync_length()
             self.fps_spin.setValue(int(clip.fps))
         finally:
             for w in (self.mode_combo, self.seconds_combo, self.fps_spin):
                 w.blockSignals(False)
+
+    def _sync_length(self) -> None:
+        field = self._length_field()
+        seconds = float(getattr(self._project.clip, field))
+        self.seconds_combo.setToolTip("Loop length" if field == "loop_seconds" else "Clip length")
+        idx = self.seconds_combo.findData(seconds)
+        if idx < 0:
+            self.seconds_combo.addItem(f"{seconds:g} s", seconds)
+            idx = self.seconds_combo.count() - 1
+        blocked = self.seconds_combo.blockSignals(True)
+        self.seconds_combo.setCurrentIndex(idx)
+        self.seconds_combo.blockSignals(blocked)
 
     def _fps(self) -> int:
         return int(self._project.clip.fps) if self._project is not None else self.fps_spin.value()
@@ -459,12 +490,13 @@ class PreviewPanel(QWidget):
     def _on_mode(self, mode: str) -> None:
         if self._project is not None and mode:
             self._project.clip.mode = mode
+            self._sync_length()
             self.schedule_update()
 
     @Slot(int)
     def _on_seconds(self, _index: int) -> None:
         if self._project is not None:
-            self._project.clip.seconds = float(self.seconds_combo.currentData())
+            setattr(self._project.clip, self._length_field(), float(self.seconds_combo.currentData()))
             self.schedule_update()
 
     @Slot(int)
@@ -481,7 +513,7 @@ class PreviewPanel(QWidget):
         if gen != self._gen:
             return
         self.pause()
-        self._show_error(f"Preview failed: {message}")
+        self._show_error(f"Preview failed: {message}", "worker")
 
     @Slot(int, list)
     def _on_warnings(self, gen: int, warnings: list) -> None:
@@ -490,9 +522,8 @@ class PreviewPanel(QWidget):
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warning_label.setVisible(bool(warnings))
 
-    def _show_error(self, message: str | None) -> None:
-        if not message and self.error_label.isHidden():
-            return
+    def _show_error(self, message: str | None, source: str | None = None) -> None:
+        self._error_from = source if message else None
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
 
