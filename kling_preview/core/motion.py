@@ -1,0 +1,274 @@
+"""Dense motion fields: what each pixel of a region does over time.
+
+Pure functions on arrays (no state, no caching: `render.Renderer` decides what to keep). Three kinds of
+motion, one per preview mode:
+- kling: a region is translated as a whole by d(u) = P(u) - P(0) along its trajectory;
+- loop: a dense velocity field that follows the trajectory's local direction everywhere in the region,
+  played as a seamless two-phase flow-map loop;
+- ambient: a small smooth displacement that turns on a periodic orbit (shimmer), seamless too.
+
+Every field is multiplied by the region's feathered alpha, which is exactly zero outside the region, so
+static and unpainted pixels never move.
+
+Velocity field (why not a direct Gaussian sum): samples of tangent x speed taken along the trajectory
+are splatted on a coarse grid (about 160 cells on the long side), smoothed, and filled outwards with a
+push-pull pyramid (Gortler et al. 1996). The result is the normalised-Gaussian interpolation of the
+design near the path and a smooth continuation of the nearest direction far from it, so one arrow drawn
+across a river makes the whole river flow; it costs O(cells) instead of O(pixels x samples).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from . import masks
+from .trajectory import arc_length, as_array, offset_at
+
+BBox = tuple[int, int, int, int]  # y0, y1, x0, x1 (half-open), like masks.BBox
+
+#: Cells on the long side of the grid a velocity field is built on (then resized to full resolution).
+FIELD_CELLS = 160
+#: Largest displacement of one flow-map cycle, as a fraction of the long side; a faster flow uses more
+#: (shorter) cycles per loop, so textures stretch less and the cross-fade never shows a big jump.
+LOOP_MAX_SHIFT = 0.05
+#: Fewest frames in one flow-map cycle (a shorter cycle would flicker).
+MIN_CYCLE_FRAMES = 8
+#: Ambient motion: amplitude at strength 1 (fraction of the long side), noise cells on the long side,
+#: and the time one orbit takes (rounded so a whole number of orbits fits the loop).
+AMBIENT_AMPLITUDE = 0.003
+AMBIENT_CELLS = 30
+AMBIENT_ORBIT_SECONDS = 1.5
+AMBIENT_SEED = 20240611
+
+
+# ----- geometry ------------------------------------------------------------------------------------
+def region_bbox(labels: np.ndarray, label: int) -> BBox | None:
+    """Bounding box of a label in the label map, None when it has no pixels."""
+    return masks.bbox_of(labels == label)
+
+
+def region_alpha(labels: np.ndarray, label: int, bbox: BBox, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, alpha) of a region on its bounding box: bool, and float32 feathered 0..1.
+
+    The alpha ramps to zero at the region's edge, but not at the image border: content continues
+    beyond the frame, so a region touching the border is not faded there.
+    """
+    h, w = labels.shape
+    y0, y1, x0, x1 = bbox
+    py0, py1, px0, px1 = max(y0 - 1, 0), min(y1 + 1, h), max(x0 - 1, 0), min(x1 + 1, w)
+    crop = (labels[py0:py1, px0:px1] == label).astype(np.uint8)
+    top, bottom, left, right = int(y0 == 0), int(y1 == h), int(x0 == 0), int(x1 == w)
+    if top or bottom or left or right:
+        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    alpha = masks.feather(crop, radius)
+    oy, ox = y0 - py0 + top, x0 - px0 + left
+    alpha = np.ascontiguousarray(alpha[oy : oy + (y1 - y0), ox : ox + (x1 - x0)])
+    mask = labels[y0:y1, x0:x1] == label
+    return mask, alpha
+
+
+def union_bbox(boxes: Iterable[BBox | None]) -> BBox | None:
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def expand_bbox(bbox: BBox, margin: int, shape: tuple[int, int]) -> BBox:
+    h, w = shape
+    y0, y1, x0, x1 = bbox
+    return max(y0 - margin, 0), min(y1 + margin, h), max(x0 - margin, 0), min(x1 + margin, w)
+
+
+def pixel_grid(bbox: BBox) -> np.ndarray:
+    """(h, w, 2) float32 absolute (x, y) coordinates of the box's pixels: the identity remap map."""
+    y0, y1, x0, x1 = bbox
+    grid = np.empty((y1 - y0, x1 - x0, 2), dtype=np.float32)
+    grid[..., 0] = np.arange(x0, x1, dtype=np.float32)[None, :]
+    grid[..., 1] = np.arange(y0, y1, dtype=np.float32)[:, None]
+    return grid
+
+
+# ----- kling: rigid translation ----------------------------------------------------------------------
+def path_moves(points: Sequence[Sequence[float]], strength: float) -> bool:
+    """True when a trajectory makes a region move (two points or more, some length, non-zero strength)."""
+    return len(points) >= 2 and strength != 0 and arc_length(points) > 0
+
+
+def kling_offset(points: Sequence[Sequence[float]], u: float, strength: float = 1.0) -> tuple[float, float]:
+    """Translation of a region at normalised time u: strength x (P(u) - P(0)), points evenly spaced in time."""
+    if len(points) < 2:
+        return 0.0, 0.0
+    dx, dy = offset_at(points, u)
+    return dx * strength, dy * strength
+
+
+# ----- loop: velocity field from a trajectory ------------------------------------------------------
+def _samples(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and unit tangents every `spacing` px along the polyline."""
+    pos, tan = [], []
+    for a, b in zip(points[:-1], points[1:]):
+        seg = b - a
+        length = float(np.hypot(*seg))
+        if length <= 1e-9:
+            continue
+        n = max(1, int(math.ceil(length / spacing)))
+        f = (np.arange(n) + 0.5) / n
+        pos.append(a[None, :] + f[:, None] * seg[None, :])
+        tan.append(np.repeat((seg / length)[None, :], n, axis=0))
+    if not pos:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    return np.concatenate(pos), np.concatenate(tan)
+
+
+def _splat(pos: np.ndarray, val: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear splat of values at grid positions: (sum of w*v, sum of w)."""
+    gh, gw = shape
+    s = np.zeros((gh, gw, 2), dtype=np.float64)
+    wsum = np.zeros((gh, gw), dtype=np.float64)
+    ix = np.floor(pos[:, 0]).astype(int)
+    iy = np.floor(pos[:, 1]).astype(int)
+    fx = pos[:, 0] - ix
+    fy = pos[:, 1] - iy
+    for ox, oy, wt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        cx, cy = ix + ox, iy + oy
+        ok = (cx >= 0) & (cx < gw) & (cy >= 0) & (cy < gh) & (wt > 0)
+        np.add.at(wsum, (cy[ok], cx[ok]), wt[ok])
+        np.add.at(s, (cy[ok], cx[ok]), wt[ok, None] * val[ok])
+    return s.astype(np.float32), wsum.astype(np.float32)
+
+
+def push_pull(s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Fill a sparse weighted field everywhere: s = sum of w*v (h, w, 2), w = weights (h, w).
+
+    Coarser levels average the samples; on the way back each level keeps its own estimate where it has
+    enough weight and takes the smooth upsampled coarser estimate elsewhere.
+    """
+    levels = [(s, w)]
+    while max(s.shape[:2]) > 2:
+        h, wd = s.shape[:2]
+        nh, nw = max(1, (h + 1) // 2), max(1, (wd + 1) // 2)
+        area = (h * wd) / (nh * nw)
+        s = cv2.resize(s, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw, 2) * area
+        w = cv2.resize(w, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw) * area
+        levels.append((s, w))
+    s, w = levels[-1]
+    est = np.where(w[..., None] > 0, s / np.maximum(w, 1e-12)[..., None], 0).astype(np.float32)
+    for s, w in reversed(levels[:-1]):
+        h, wd = w.shape
+        up = cv2.resize(est, (wd, h), interpolation=cv2.INTER_LINEAR).reshape(h, wd, 2)
+        conf = np.clip(2.0 * w, 0.0, 1.0)[..., None]
+        own = np.where(w[..., None] > 0, s / np.maximum(w, 1e-12)[..., None], 0)
+        est = (own * conf + up * (1.0 - conf)).astype(np.float32)
+    return est
+
+
+def trajectory_velocity(
+    points: Sequence[Sequence[float]], speed: float, bbox: BBox, shape: tuple[int, int]
+) -> np.ndarray:
+    """(h, w, 2) float32 velocity in px/s over `bbox`: the trajectory's local direction times `speed`.
+
+    Built on a coarse grid covering the box and the trajectory (clipped to the image of `shape`), then
+    resized to the box; not yet multiplied by the region's alpha.
+    """
+    pts = as_array(points)
+    y0, y1, x0, x1 = bbox
+    h, w = shape
+    # Domain: the region's box and the part of the trajectory inside the image.
+    dx0 = max(0.0, min(x0, float(pts[:, 0].min())))
+    dx1 = min(float(w), max(x1, float(pts[:, 0].max()) + 1))
+    dy0 = max(0.0, min(y0, float(pts[:, 1].min())))
+    dy1 = min(float(h), max(y1, float(pts[:, 1].max()) + 1))
+    cell = max(2.0, max(dx1 - dx0, dy1 - dy0) / FIELD_CELLS)
+    gw = int(math.ceil((dx1 - dx0) / cell)) + 2
+    gh = int(math.ceil((dy1 - dy0) / cell)) + 2
+    pos, tan = _samples(pts, cell / 2.0)
+    grid_pos = np.stack([(pos[:, 0] - dx0) / cell, (pos[:, 1] - dy0) / cell], axis=1)
+    s, wsum = _splat(grid_pos, tan * speed, (gh, gw))
+    if not np.any(wsum > 0):
+        # The trajectory lies outside the image: the whole region moves in its overall direction.
+        total = pts[-1] - pts[0]
+        norm = float(np.hypot(*total)) or 1.0
+        v = (total / norm * speed).astype(np.float32)
+        out = np.empty((y1 - y0, x1 - x0, 2), dtype=np.float32)
+        out[...] = v
+        return out
+    s = cv2.GaussianBlur(s, (0, 0), 1.0)
+    wsum = cv2.GaussianBlur(wsum, (0, 0), 1.0)
+    field = push_pull(s, wsum)
+    field = cv2.GaussianBlur(field, (0, 0), 1.5)
+    # Box pixel (i, j) -> grid coordinate ((x0 + i) - dx0) / cell, same for y.
+    m = np.array([[1.0 / cell, 0.0, (x0 - dx0) / cell], [0.0, 1.0 / cell, (y0 - dy0) / cell]])
+    return cv2.warpAffine(
+        field, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    ).reshape(y1 - y0, x1 - x0, 2)
+
+
+def loop_cycles(max_speed: float, period: float, long_side: float, fps: float) -> int:
+    """Flow-map cycles per loop period: enough that one cycle shifts at most LOOP_MAX_SHIFT of the image.
+
+    Relative to the image size, so a proxy preview and a full-size export animate alike.
+    """
+    if max_speed <= 0 or period <= 0:
+        return 1
+    k = int(math.ceil(max_speed * period / (LOOP_MAX_SHIFT * long_side) - 1e-9))
+    k_max = max(1, int(period * fps // MIN_CYCLE_FRAMES))
+    return max(1, min(k, k_max))
+
+
+def loop_phase(t: float, period: float, cycles: int) -> tuple[float, float, float]:
+    """Two-phase flow map: (phase 0, phase 1, weight of phase 0); the same at t and t + period.
+
+    Each phase's displacement is phase x cycle length x velocity; a phase restarts from zero only while
+    its weight is zero, so the jump never shows.
+    """
+    tt = math.fmod(t, period)
+    if tt < 0:
+        tt += period
+    x = tt * cycles / period
+    phi0 = x - math.floor(x)
+    phi1 = math.fmod(phi0 + 0.5, 1.0)
+    return phi0, phi1, 1.0 - abs(1.0 - 2.0 * phi0)
+
+
+# ----- ambient: periodic noise --------------------------------------------------------------------
+def _ambient_grid(shape: tuple[int, int], seed: int) -> tuple[np.ndarray, float]:
+    """Low-resolution noise (4 channels: two 2-D vectors) on cells fixed relative to the image size."""
+    h, w = shape
+    long_side = max(h, w)
+    cell = long_side / AMBIENT_CELLS
+    gw = int(math.ceil(round(w / cell, 6))) + 5
+    gh = int(math.ceil(round(h / cell, 6))) + 5
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((gh, gw, 4)).astype(np.float32), cell
+
+
+def ambient_noise(bbox: BBox, shape: tuple[int, int], seed: int = AMBIENT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Two smooth (h, w, 2) float32 noise fields over `bbox`, the same pattern at any image resolution.
+
+    The displacement at time t is A cos(wt) + B sin(wt): every pixel turns on its own small ellipse and
+    neighbours turn in step, which reads as leaves, flames or water shimmering.
+    """
+    grid, cell = _ambient_grid(shape, seed)
+    y0, y1, x0, x1 = bbox
+    m = np.array([[1.0 / cell, 0.0, x0 / cell + 2.0], [0.0, 1.0 / cell, y0 / cell + 2.0]])
+    noise = cv2.warpAffine(
+        grid, m, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
+    ).reshape(y1 - y0, x1 - x0, 4)
+    return np.ascontiguousarray(noise[..., :2]), np.ascontiguousarray(noise[..., 2:])
+
+
+def ambient_amplitude(strength: float, shape: tuple[int, int]) -> float:
+    """Displacement amplitude in pixels for a region of the given strength."""
+    return AMBIENT_AMPLITUDE * max(shape) * float(strength)
+
+
+def ambient_phase(t: float, period: float) -> tuple[float, float]:
+    """(cos, sin) of the ambient orbit at time t; a whole number of orbits fits the period."""
+    orbits = max(1, round(period / AMBIENT_ORBIT_SECONDS))
+    a = 2.0 * math.pi * orbits * math.fmod(t, period) / period
+    return math.cos(a), math.sin(a)
