@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .core.errors import Cancelled, KlingPreviewError, UnreadableError
+from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError
 
 SUBCOMMANDS = ("render", "export", "import", "validate")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -115,10 +115,10 @@ def _input_path(args: argparse.Namespace) -> Path:
     return Path(args.input)
 
 
-def _load(args: argparse.Namespace):
+def _load(path: Path):
     from .core.inputs import load_input
 
-    project, notes = load_input(_input_path(args))
+    project, notes = load_input(path)
     for note in notes:
         _say(f"note: {note}")
     return project
@@ -133,7 +133,8 @@ def run_app(args: argparse.Namespace) -> int:
 def run_render(args: argparse.Namespace) -> int:
     from .core.video import render_to_file
 
-    project = _load(args)
+    source = _input_path(args)
+    project = _load(source)
     cancel = threading.Event()
     bar = _ProgressBar("rendering")
     try:
@@ -150,6 +151,8 @@ def run_render(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         cancel.set()
         raise
+    except InvalidError as exc:  # a setting of the input (e.g. a project saved with 0 fps) is at fault
+        raise InvalidError(f"{source}: {exc}") from None
     finally:
         bar.close()
     for w in warnings:
@@ -161,7 +164,7 @@ def run_render(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from .core.spec.kling import ExportRefused, export_bundle
 
-    project = _load(args)
+    project = _load(_input_path(args))
     try:
         warnings = export_bundle(project, Path(args.output))
     except ExportRefused as exc:

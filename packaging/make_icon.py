@@ -96,8 +96,10 @@ def draw_icon(size: int, simple: bool | None = None) -> Image.Image:
     if not simple:
         pd.ellipse(local([(330, 162), (372, 204)]), fill=(255, 206, 84))
     pd.polygon(local([(ix0 - 10, 330), (170, 218), (240, 300), (290, 236), (ix1 + 10, 330)]), fill=(72, 112, 156))
-    pd.polygon(local([(ix0 - 10, iy1 + 10), (ix0 - 10, 300), (200, 268), (ix1 + 10, 306), (ix1 + 10, iy1 + 10)]),
-               fill=(58, 150, 104))
+    pd.polygon(
+        local([(ix0 - 10, iy1 + 10), (ix0 - 10, 300), (200, 268), (ix1 + 10, 306), (ix1 + 10, iy1 + 10)]),
+        fill=(58, 150, 104),
+    )
     img.paste(photo, (round(ix0 * k), round(iy0 * k)))
 
     # The motion brush: a translucent stroke painted over the hills.
@@ -151,8 +153,9 @@ def write_icons(out_dir: Path) -> list[Path]:
     # ICO: Pillow writes each requested size by resizing the first image, so pass hand-drawn frames.
     frames = {n: draw_icon(n) for n in ICO_SIZES}
     ico = out_dir / "icon.ico"
-    frames[256].save(ico, format="ICO", sizes=[(n, n) for n in ICO_SIZES],
-                     append_images=[frames[n] for n in ICO_SIZES if n != 256])
+    frames[256].save(
+        ico, format="ICO", sizes=[(n, n) for n in ICO_SIZES], append_images=[frames[n] for n in ICO_SIZES if n != 256]
+    )
     written.append(ico)
 
     Image.init()
