@@ -111,3 +111,13 @@ def test_validate_request_without_a_readable_image_exits_2(capsys, tmp_path, bod
     path.write_text(json.dumps(body))
     code, _, err = run(capsys, "validate", str(path))
     assert code == 2 and message in err and all(line.startswith("error: ") for line in err.splitlines())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the DISPLAY check is for Linux desktops")
+def test_app_without_a_screen_says_so_instead_of_aborting(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "kling_preview", "--sample"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "no screen" in done.stderr and "Traceback" not in done.stderr

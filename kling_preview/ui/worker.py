@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
+from shiboken6 import isValid
 
 from kling_preview.core import render
 from kling_preview.core.errors import Cancelled, KlingPreviewError, describe_os_error
@@ -238,6 +239,8 @@ class RenderWorker(QObject):
     @Slot()
     def stop(self) -> None:
         """Stop the thread and wait for it (at most the frame being rendered)."""
+        if not isValid(self._thread):  # already finished and deleted by Qt
+            return
         self._thread.stop()
         self._thread.wait()
 

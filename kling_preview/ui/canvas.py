@@ -1,0 +1,763 @@
+"""The canvas: the still with its regions tinted, the trajectories as arrows, zoom, pan and the tools.
+
+Why a plain QWidget and not a QGraphicsView: the canvas shows one image, one overlay and at most six
+short polylines. A single transform we own (scale + offset, no rotation) makes image <-> widget mapping
+exact and easy to test, lets the big-image proxy be a detail of drawing (the proxy is drawn into the
+image's own pixel rectangle), and keeps partial repaints simple: a stroke updates the overlay rows it
+touched and repaints that rectangle only. A scene graph would add item bookkeeping, scene-rect quirks
+and per-item hit testing for no gain here.
+
+Coordinates: image pixel i covers [i, i + 1) in the painter's image space, and a point (x, y) in image
+pixels (trajectories, brush dabs) refers to pixel centres, so it is drawn at (x + .5, y + .5).
+
+Nothing heavy happens in `paintEvent`: it draws the pyramid level and the overlay that were prepared
+when the project opened or a mask changed, and it never lets an exception escape with the painter open.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+
+from kling_preview.core.errors import LimitError
+from kling_preview.core.masks import STATIC, MaskEdit
+from kling_preview.core.project import Project
+
+from . import tools as T
+from .commands import AddRegionCommand, Document, SetTrajectoryCommand, StrokeCommand, merge_edits
+from .qimage import ImagePyramid, LabelOverlay
+
+log = logging.getLogger(__name__)
+
+MIN_ZOOM = 0.01
+MAX_ZOOM = 64.0
+#: Zoom steps (scale factors) for Ctrl+= / Ctrl+-, the ones image editors use.
+ZOOM_STEPS = (
+    0.01, 0.02, 0.03, 0.04, 0.05, 0.0625, 0.0833, 0.125, 0.1667, 0.25, 0.3333, 0.5, 0.6667,
+    1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0,
+)  # fmt: skip
+FIT_MARGIN = 12  # widget px around the image when fitted
+KEEP_VISIBLE = 48  # widget px of the image that panning always leaves on screen
+HANDLE_HIT_PX = 8.0  # how close (widget px) the cursor must be to grab a trajectory handle
+DRAG_START_PX = 5.0  # how far (widget px) a press must move to become a drag
+BACKGROUND = QColor(38, 38, 40)
+REGION_ALPHA = 105
+SELECTED_ALPHA = 150
+STATIC_RGBA = (96, 104, 120, 170)
+
+
+def _rgba(r: int, g: int, b: int, a: int) -> int:
+    return ((a & 255) << 24) | ((r & 255) << 16) | ((g & 255) << 8) | (b & 255)
+
+
+@dataclass
+class _Stroke:
+    erase: bool
+    label: int | None
+    macro: bool
+    edits: list[MaskEdit] = field(default_factory=list)
+
+
+class Canvas(QWidget):
+    """View and controller of the document's image, masks and trajectories."""
+
+    cursorMoved = Signal(object)  # (x, y) in image pixels, or None when the cursor left the image
+    zoomChanged = Signal(float)  # scale: screen px per image px
+    spaceTapped = Signal()  # Space pressed and released without panning (play / pause)
+    message = Signal(str)  # a gesture was refused; the text says why
+    toolChanged = Signal(str)
+    brushSizeChanged = Signal(int)
+
+    def __init__(self, doc: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(200, 150)
+        self.doc = doc
+        self.tools = T.make_tools()
+        self.tool: T.Tool = self.tools["motion_brush"]
+        self._brush_size = 40
+        self._scale = 1.0
+        self._ox = 0.0
+        self._oy = 0.0
+        self._fit_mode = True
+        self._pyramid: ImagePyramid | None = None
+        self._overlay: LabelOverlay | None = None
+        self._stroke: _Stroke | None = None
+        self._committing = False
+        self._pan_from: QPointF | None = None
+        self._pan_button = Qt.MouseButton.NoButton
+        self._space = False
+        self._space_used = False
+        self._mouse: QPointF | None = None  # last cursor position in widget px
+        self.paint_errors = 0  # paintEvent failures (logged, never raised)
+        doc.projectChanged.connect(self._on_project)
+        doc.masksChanged.connect(self._on_masks)
+        doc.regionsChanged.connect(self._on_regions)
+        doc.trajectoryChanged.connect(lambda _label: self.update())
+        doc.targetChanged.connect(self._on_target)
+        doc.overlayChanged.connect(self._on_regions)
+
+    # ----- public state ----------------------------------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self.doc.project
+
+    @property
+    def scale(self) -> float:
+        """Screen pixels per image pixel (1.0 = 100 %)."""
+        return self._scale
+
+    @property
+    def offset(self) -> tuple[float, float]:
+        return self._ox, self._oy
+
+    @property
+    def brush_size(self) -> int:
+        """Brush diameter in image pixels."""
+        return self._brush_size
+
+    def set_brush_size(self, size: int) -> None:
+        size = max(T.MIN_BRUSH, min(T.MAX_BRUSH, int(size)))
+        if size != self._brush_size:
+            old = self._brush_circle_rect()
+            self._brush_size = size
+            self.update(old.united(self._brush_circle_rect()))
+            self.brushSizeChanged.emit(size)
+
+    def set_tool(self, name: str) -> None:
+        if name not in self.tools:
+            raise ValueError(f"unknown tool {name!r}")
+        if self.tools[name] is self.tool:
+            return
+        self.commit_pending()
+        self.tool.reset()
+        self.tool = self.tools[name]
+        self._update_cursor()
+        self.update()
+        self.toolChanged.emit(name)
+
+    @property
+    def pyramid(self) -> ImagePyramid | None:
+        return self._pyramid
+
+    @property
+    def overlay(self) -> LabelOverlay | None:
+        return self._overlay
+
+    # ----- coordinates -----------------------------------------------------------------------------
+    def view_transform(self) -> QTransform:
+        """Maps the painter's image space (pixel i covers [i, i + 1)) to widget pixels."""
+        return QTransform(self._scale, 0, 0, self._scale, self._ox, self._oy)
+
+    def image_to_widget(self, x: float, y: float) -> QPointF:
+        """A point in image pixels (pixel centres at integers) to widget coordinates."""
+        return QPointF((x + 0.5) * self._scale + self._ox, (y + 0.5) * self._scale + self._oy)
+
+    def widget_to_image(self, pos: QPointF) -> tuple[float, float]:
+        return (pos.x() - self._ox) / self._scale - 0.5, (pos.y() - self._oy) / self._scale - 0.5
+
+    def image_rect_to_widget(self, y0: int, y1: int, x0: int, x1: int) -> QRect:
+        r = QRectF(x0 * self._scale + self._ox, y0 * self._scale + self._oy, (x1 - x0) * self._scale,
+                   (y1 - y0) * self._scale)  # fmt: skip
+        return r.toAlignedRect().adjusted(-2, -2, 2, 2)
+
+    # ----- zoom and pan ----------------------------------------------------------------------------
+    def fit_scale(self) -> float:
+        if self.project is None:
+            return 1.0
+        w, h = self.project.size
+        avail_w = max(1, self.width() - 2 * FIT_MARGIN)
+        avail_h = max(1, self.height() - 2 * FIT_MARGIN)
+        return max(MIN_ZOOM, min(MAX_ZOOM, avail_w / w, avail_h / h))
+
+    def fit(self) -> None:
+        """Whole image in view, centred (Ctrl+0); stays fitted when the window is resized."""
+        if self.project is None:
+            return
+        w, h = self.project.size
+        self._scale = self.fit_scale()
+        self._ox = (self.width() - w * self._scale) / 2
+        self._oy = (self.height() - h * self._scale) / 2
+        self._fit_mode = True
+        self._view_changed()
+
+    def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
+        """Zoom to `scale`, keeping the image point under `anchor` (default: the view centre) in place."""
+        if self.project is None:
+            return
+        scale = max(MIN_ZOOM, min(MAX_ZOOM, scale))
+        if anchor is None:
+            anchor = QPointF(self.width() / 2, self.height() / 2)
+        ix = (anchor.x() - self._ox) / self._scale
+        iy = (anchor.y() - self._oy) / self._scale
+        self._scale = scale
+        self._ox = anchor.x() - ix * scale
+        self._oy = anchor.y() - iy * scale
+        self._fit_mode = False
+        self._clamp_offset()
+        self._view_changed()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        self.set_zoom(self._scale * factor, anchor)
+
+    def zoom_in(self) -> None:
+        nxt = next((s for s in ZOOM_STEPS if s > self._scale * 1.001), MAX_ZOOM)
+        self.set_zoom(nxt, self._keyboard_anchor())
+
+    def zoom_out(self) -> None:
+        prev = next((s for s in reversed(ZOOM_STEPS) if s < self._scale / 1.001), MIN_ZOOM)
+        self.set_zoom(prev, self._keyboard_anchor())
+
+    def actual_size(self) -> None:
+        """100 %: one image pixel per screen pixel (Ctrl+1)."""
+        self.set_zoom(1.0, self._keyboard_anchor())
+
+    def _keyboard_anchor(self) -> QPointF | None:
+        """Keyboard zoom keeps the point under the cursor if it is over the canvas, else the centre."""
+        if self._mouse is not None and self.rect().contains(self._mouse.toPoint()):
+            return self._mouse
+        return None
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._ox += dx
+        self._oy += dy
+        self._fit_mode = False
+        self._clamp_offset()
+        self._view_changed()
+
+    def _clamp_offset(self) -> None:
+        if self.project is None:
+            return
+        w, h = self.project.size
+        sw, sh = w * self._scale, h * self._scale
+        keep_x, keep_y = min(KEEP_VISIBLE, sw), min(KEEP_VISIBLE, sh)
+        self._ox = min(max(self._ox, keep_x - sw), self.width() - keep_x)
+        self._oy = min(max(self._oy, keep_y - sh), self.height() - keep_y)
+
+    def _view_changed(self) -> None:
+        self.update()
+        self.zoomChanged.emit(self._scale)
+
+    # ----- document signals ------------------------------------------------------------------------
+    def _on_project(self) -> None:
+        self._stroke = None
+        for tool in self.tools.values():
+            tool.reset()
+        project = self.project
+        self._pyramid = self._overlay = None
+        if project is not None:
+            self._pyramid = ImagePyramid(project.image.pixels)
+            self._overlay = LabelOverlay(project.labels.shape, self._pyramid.proxy_scale)
+            self._overlay.refresh(project.labels)
+            self._update_colors()
+            self.fit()
+        self._update_cursor()
+        self.update()
+
+    def _on_masks(self, bbox: tuple[int, int, int, int] | None) -> None:
+        if self._overlay is None or self.project is None or self._committing:
+            return
+        self._overlay.refresh(self.project.labels, bbox)
+        self.update(self.image_rect_to_widget(*bbox) if bbox is not None else self.rect())
+
+    def _on_regions(self) -> None:
+        self._update_colors()
+        self.update()
+
+    def _on_target(self, _label: int) -> None:
+        if self._stroke is None:
+            self.tools["trajectory"].reset()
+        self._update_colors()
+        self.update()
+
+    def _update_colors(self) -> None:
+        if self._overlay is None or self.project is None:
+            return
+        table = [0] * 256
+        for region in self.project.regions:
+            if region.visible:
+                alpha = SELECTED_ALPHA if region.label == self.doc.target else REGION_ALPHA
+                table[region.label] = _rgba(*region.color, alpha)
+        if self.doc.show_static:
+            table[STATIC] = _rgba(*STATIC_RGBA)
+        self._overlay.set_colors(table)
+
+    # ----- painting --------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter, event.rect())
+        except Exception:  # a failing frame must never leave the painter open or take the app down
+            self.paint_errors += 1
+            log.exception("canvas paint failed")
+        finally:
+            painter.end()
+
+    def _paint(self, p: QPainter, clip: QRect) -> None:
+        p.fillRect(clip, BACKGROUND)
+        project = self.project
+        if project is None or self._pyramid is None or self._overlay is None:
+            self._paint_empty(p)
+            return
+        w, h = project.size
+        inv = self.view_transform().inverted()[0]
+        visible = inv.mapRect(QRectF(clip)).intersected(QRectF(0, 0, w, h))
+        if not visible.isEmpty():
+            ix0, iy0 = max(0, math.floor(visible.left())), max(0, math.floor(visible.top()))
+            ix1, iy1 = min(w, math.ceil(visible.right())), min(h, math.ceil(visible.bottom()))
+            p.save()
+            p.setTransform(self.view_transform())
+            sx, sy, level = self._pyramid.level_for(self._scale)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 2.0)
+            self._draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            self._draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
+            p.restore()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        frame = self.view_transform().mapRect(QRectF(0, 0, w, h))
+        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(frame.adjusted(-0.5, -0.5, 0.5, 0.5))
+        self._paint_trajectories(p)
+        self._paint_brush(p)
+
+    @staticmethod
+    def _draw_part(p: QPainter, image, sx: float, sy: float, ix0: int, iy0: int, ix1: int, iy1: int) -> None:
+        """Draw the part of a proxy `image` (sx, sy proxy px per image px) covering image box ix0..ix1."""
+        px0, py0 = math.floor(ix0 * sx), math.floor(iy0 * sy)
+        px1 = min(image.width(), math.ceil(ix1 * sx))
+        py1 = min(image.height(), math.ceil(iy1 * sy))
+        if px1 <= px0 or py1 <= py0:
+            return
+        source = QRectF(px0, py0, px1 - px0, py1 - py0)
+        target = QRectF(px0 / sx, py0 / sy, (px1 - px0) / sx, (py1 - py0) / sy)
+        p.drawImage(target, image, source)
+
+    def _paint_empty(self, p: QPainter) -> None:
+        p.setPen(QColor(200, 200, 205))
+        font = p.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        p.setFont(font)
+        rect = self.rect().adjusted(20, 0, -20, -30)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Open an image or a project (Ctrl+O)\nor drop a file here")
+        font.setPointSizeF(font.pointSizeF() / 1.4)
+        p.setFont(font)
+        p.setPen(QColor(140, 140, 148))
+        p.drawText(
+            self.rect().adjusted(20, 70, -20, 0), Qt.AlignmentFlag.AlignCenter, "File > Open Sample Project to try it"
+        )
+
+    def _paint_trajectories(self, p: QPainter) -> None:
+        project = self.project
+        if project is None:
+            return
+        traj_tool = self.tools["trajectory"]
+        active = self.tool is traj_tool
+        ctx = self._context()
+        overlay = traj_tool.overlay(ctx) if active else T.PathOverlay(None, None, None)
+        target = self.doc.target
+        regions = sorted(project.regions, key=lambda r: r.label == target)  # the target on top
+        for region in regions:
+            if not region.visible:
+                continue
+            selected = region.label == target
+            points = overlay.points if (selected and overlay.points is not None) else tuple(region.trajectory)
+            if not points:
+                continue
+            color = QColor(*region.color)
+            wpts = [self.image_to_widget(x, y) for x, y in points]
+            self._draw_arrow(p, wpts, color, bold=selected)
+            if active and selected:
+                for i, pt in enumerate(wpts):
+                    hovered = i == overlay.hover
+                    radius = 6.0 if hovered else 4.0
+                    p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
+                    p.setBrush(color if hovered else QColor(255, 255, 255))
+                    p.drawEllipse(pt, radius, radius)
+        if active and overlay.rubber is not None and target is not None and target != STATIC:
+            a, b = (self.image_to_widget(*q) for q in overlay.rubber)
+            color = QColor(*project.region(target).color) if target in {r.label for r in project.regions} else None
+            if color is not None:
+                pen = QPen(color, 1.5, Qt.PenStyle.DashLine)
+                p.setPen(pen)
+                p.drawLine(a, b)
+
+    @staticmethod
+    def _draw_arrow(p: QPainter, pts: list[QPointF], color: QColor, bold: bool) -> None:
+        """The path as a polyline with an arrow head at its end and a dot at its start."""
+        width = 3.0 if bold else 2.0
+        size = 14.0 if bold else 11.0
+        head: QPolygonF | None = None
+        line = list(pts)
+        tip = pts[-1]
+        base = next((q for q in reversed(pts[:-1]) if (q - tip).manhattanLength() > 0.5), None)
+        if base is not None:
+            dx, dy = tip.x() - base.x(), tip.y() - base.y()
+            length = math.hypot(dx, dy)
+            ux, uy = dx / length, dy / length
+            back = QPointF(tip.x() - ux * size, tip.y() - uy * size)
+            left = QPointF(back.x() - uy * size * 0.5, back.y() + ux * size * 0.5)
+            right = QPointF(back.x() + uy * size * 0.5, back.y() - ux * size * 0.5)
+            head = QPolygonF([tip, left, right])
+            if length > size:
+                line[-1] = back  # the line ends under the head, so its cap never pokes past the tip
+        path = QPainterPath(line[0])
+        for q in line[1:]:
+            path.lineTo(q)
+        outline = QPen(QColor(0, 0, 0, 170), width + 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                       Qt.PenJoinStyle.RoundJoin)  # fmt: skip
+        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for pen_ in (outline, pen):
+            p.setPen(pen_)
+            p.drawPath(path)
+        p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
+        p.setBrush(color)
+        p.drawEllipse(pts[0], 4.5, 4.5)
+        if head is not None:
+            p.setPen(QPen(QColor(0, 0, 0, 200), 1.2))
+            p.drawPolygon(head)
+
+    def _brush_circle_visible(self) -> bool:
+        return (
+            self.project is not None
+            and self.tool.paints
+            and self._mouse is not None
+            and self._pan_from is None
+            and not self._space
+        )
+
+    def _brush_circle_rect(self) -> QRect:
+        if self._mouse is None:
+            return QRect()
+        r = self._brush_size / 2 * self._scale + 3
+        return QRectF(self._mouse.x() - r, self._mouse.y() - r, 2 * r, 2 * r).toAlignedRect()
+
+    def _paint_brush(self, p: QPainter) -> None:
+        if not self._brush_circle_visible() or self._mouse is None:
+            return
+        r = self._brush_size / 2 * self._scale
+        c = self._mouse
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        if r >= 3:
+            p.setPen(QPen(QColor(0, 0, 0, 200), 1.0))
+            p.drawEllipse(c, r, r)
+            p.setPen(QPen(QColor(255, 255, 255, 220), 1.0))
+            p.drawEllipse(c, max(0.5, r - 1), max(0.5, r - 1))
+        # a small cross marks the exact centre (and stands in for tiny brushes)
+        p.setPen(QPen(QColor(255, 255, 255, 230), 1.0))
+        p.drawLine(QPointF(c.x() - 4, c.y()), QPointF(c.x() + 4, c.y()))
+        p.drawLine(QPointF(c.x(), c.y() - 4), QPointF(c.x(), c.y() + 4))
+
+    # ----- tools -----------------------------------------------------------------------------------
+    def _context(self) -> T.Context:
+        project = self.project
+        target = self.doc.target
+        path: tuple[T.Point, ...] = ()
+        if project is not None and target not in (None, STATIC):
+            region = next((r for r in project.regions if r.label == target), None)
+            if region is not None:
+                path = tuple(region.trajectory)
+        return T.Context(
+            target=target,
+            radius=self._brush_size / 2,
+            path=path,
+            slop=HANDLE_HIT_PX / self._scale,
+            drag=DRAG_START_PX / self._scale,
+        )
+
+    def _pointer(self, event: QMouseEvent, button: T.Button = T.Button.NONE) -> T.Pointer:
+        x, y = self.widget_to_image(event.position())
+        held = event.buttons()
+        bits = (
+            (T.Button.LEFT if held & Qt.MouseButton.LeftButton else 0)
+            | (T.Button.RIGHT if held & Qt.MouseButton.RightButton else 0)
+            | (T.Button.MIDDLE if held & Qt.MouseButton.MiddleButton else 0)
+        )
+        mods = event.modifiers()
+        return T.Pointer(
+            x,
+            y,
+            button=button,
+            buttons=int(bits),
+            shift=bool(mods & Qt.KeyboardModifier.ShiftModifier),
+            ctrl=bool(mods & Qt.KeyboardModifier.ControlModifier),
+            alt=bool(mods & Qt.KeyboardModifier.AltModifier),
+        )
+
+    @staticmethod
+    def _button(event: QMouseEvent) -> T.Button:
+        return {
+            Qt.MouseButton.LeftButton: T.Button.LEFT,
+            Qt.MouseButton.RightButton: T.Button.RIGHT,
+            Qt.MouseButton.MiddleButton: T.Button.MIDDLE,
+        }.get(event.button(), T.Button.NONE)
+
+    def run_actions(self, actions: list[T.Action]) -> None:
+        """Carry out what a tool asked for."""
+        for action in actions:
+            if isinstance(action, T.BeginStroke):
+                self._begin_stroke(action)
+            elif isinstance(action, T.StrokeTo):
+                self._stroke_to(action.points)
+            elif isinstance(action, T.EndStroke):
+                self._end_stroke()
+            elif isinstance(action, T.CommitPath):
+                self._commit_path(action)
+            elif isinstance(action, T.Message):
+                self.message.emit(action.text)
+            elif isinstance(action, T.Repaint):
+                self.update()
+
+    def _begin_stroke(self, action: T.BeginStroke) -> None:
+        project = self.project
+        if project is None:
+            return
+        label, macro = action.label, False
+        if label is None and not action.erase:
+            # the motion brush with no region yet: make one, in the same undo step as the stroke
+            try:
+                command = AddRegionCommand(self.doc)
+            except LimitError as exc:
+                self.tool.reset()
+                self.message.emit(f"{exc}. Select one of them in the Regions panel to paint it.")
+                return
+            self.doc.stack.beginMacro("Paint new region")
+            self.doc.push(command)
+            label, macro = command.label, True
+        self._stroke = _Stroke(erase=action.erase, label=label, macro=macro)
+
+    def _stroke_to(self, points: tuple[T.Point, ...]) -> None:
+        project, stroke = self.project, self._stroke
+        if project is None or stroke is None:
+            return
+        radius = self._brush_size / 2
+        if stroke.erase:
+            edit = project.erase(stroke.label, points, radius)
+        else:
+            assert stroke.label is not None
+            edit = project.paint(stroke.label, points, radius)
+        if edit is None:
+            return
+        stroke.edits.append(edit)
+        if self._overlay is not None:
+            self._overlay.refresh(project.labels, edit.bbox)
+        self.update(self.image_rect_to_widget(*edit.bbox))
+
+    def _end_stroke(self) -> None:
+        stroke, self._stroke = self._stroke, None
+        project = self.project
+        if stroke is None or project is None:
+            return
+        merged = merge_edits(project.labels, stroke.edits)
+        if merged is not None:
+            self._committing = True
+            try:
+                self.doc.push(StrokeCommand(self.doc, merged, self._stroke_text(stroke)))
+            finally:
+                self._committing = False
+        if stroke.macro:
+            self.doc.stack.endMacro()
+
+    def _stroke_text(self, stroke: _Stroke) -> str:
+        project = self.project
+        if stroke.label == STATIC:
+            name = "static mask"
+        elif stroke.label is None:
+            name = "all masks"
+        else:
+            name = next((r.name for r in project.regions if r.label == stroke.label), "region") if project else ""
+        return f"Erase {name}" if stroke.erase else f"Paint {name}"
+
+    def _commit_path(self, action: T.CommitPath) -> None:
+        project, label = self.project, self.doc.target
+        if project is None or label in (None, STATIC):
+            return
+        region = project.region(label)
+        if [tuple(p) for p in region.trajectory] == list(action.points):
+            self.update()
+            return
+        self.doc.push(SetTrajectoryCommand(self.doc, label, region.trajectory, action.points, action.text))
+
+    def commit_pending(self) -> None:
+        """Finish any gesture in progress (before undo, save, switching tools or projects)."""
+        if self.tool.busy:
+            self.run_actions(self.tool.reset())
+        if self._stroke is not None:
+            self._end_stroke()
+
+    # ----- Qt events -------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._mouse = event.position()
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            if self._pan_from is None:
+                self._pan_from, self._pan_button = event.position(), button
+                self._space_used = True
+                self._update_cursor()
+                self.update()
+            return
+        if self.project is None or self._pan_from is not None:
+            return
+        self.run_actions(self.tool.press(self._pointer(event, self._button(event)), self._context()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        old_circle = self._brush_circle_rect() if self._brush_circle_visible() else QRect()
+        self._mouse = event.position()
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.pan_by(delta.x(), delta.y())
+            return
+        if self.project is None:
+            return
+        x, y = self.widget_to_image(event.position())
+        w, h = self.project.size
+        inside = -0.5 <= x < w - 0.5 and -0.5 <= y < h - 0.5
+        self.cursorMoved.emit((x, y) if inside else None)
+        if self._brush_circle_visible():
+            self.update(old_circle.united(self._brush_circle_rect()))
+        self.run_actions(self.tool.move(self._pointer(event), self._context()))
+        self._update_cursor()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._mouse = event.position()
+        if self._pan_from is not None:
+            if event.button() == self._pan_button:
+                self._pan_from = None
+                self._update_cursor()
+                self.update()
+            return
+        if self.project is None:
+            return
+        self.run_actions(self.tool.release(self._pointer(event, self._button(event)), self._context()))
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._space or self.project is None:
+            self.mousePressEvent(event)
+            return
+        self.run_actions(self.tool.double_click(self._pointer(event, T.Button.LEFT), self._context()))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.project is None:
+            return
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if delta == 0:
+            delta = event.pixelDelta().y()
+        if delta:
+            self.zoom_by(2 ** (delta / 600), event.position())  # one notch (120) is x1.15
+        event.accept()
+
+    _TOOL_KEYS = {
+        Qt.Key.Key_Return: "enter",
+        Qt.Key.Key_Enter: "enter",
+        Qt.Key.Key_Delete: "delete",
+        Qt.Key.Key_Backspace: "delete",
+        Qt.Key.Key_Escape: "escape",
+    }
+
+    def event(self, event: QEvent) -> bool:
+        # Space, Enter, Delete and Escape belong to the canvas while it has focus (pan, finish a path,
+        # delete a point), not to window shortcuts such as Space for play / pause.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if mods == Qt.KeyboardModifier.NoModifier and (
+                event.key() == Qt.Key.Key_Space or event.key() in self._TOOL_KEYS
+            ):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            if not event.isAutoRepeat() and not self._space:
+                self._space, self._space_used = True, False
+                self._update_cursor()
+                self.update(self._brush_circle_rect())
+            return
+        if key in self._TOOL_KEYS and self.project is not None:
+            self.run_actions(self.tool.key(self._TOOL_KEYS[key], self._context()))
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat() and self._space:
+                self._space = False
+                tapped = not self._space_used and self._pan_from is None
+                self._update_cursor()
+                if tapped:
+                    self.spaceTapped.emit()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space = False
+        self._update_cursor()
+        super().focusOutEvent(event)
+
+    def enterEvent(self, event) -> None:
+        # Like Krita: the canvas takes the keyboard when the cursor comes over it (so Space pans and
+        # Enter / Delete edit the path at once), unless the user is typing in a text or number field.
+        focused = QApplication.focusWidget()
+        typing = isinstance(focused, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit)
+        if not typing and self.isActiveWindow() and not self.hasFocus():
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self._update_cursor()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        old = self._brush_circle_rect()
+        self._mouse = None
+        self.cursorMoved.emit(None)
+        traj_tool = self.tools["trajectory"]
+        if isinstance(traj_tool, T.TrajectoryTool) and not traj_tool.busy:
+            traj_tool.leave()
+        self.update(old)
+        if self.tool is traj_tool:
+            self.update()
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+        else:
+            self._clamp_offset()
+
+    def _update_cursor(self) -> None:
+        if self._pan_from is not None:
+            shape = Qt.CursorShape.ClosedHandCursor
+        elif self._space:
+            shape = Qt.CursorShape.OpenHandCursor
+        elif self.project is None:
+            shape = Qt.CursorShape.ArrowCursor
+        elif self.tool.paints:
+            shape = Qt.CursorShape.BlankCursor
+        elif isinstance(self.tool, T.TrajectoryTool) and self.tool.hover is not None:
+            shape = Qt.CursorShape.SizeAllCursor
+        else:
+            shape = Qt.CursorShape.CrossCursor
+        if self.cursor().shape() != shape:
+            self.setCursor(shape)

@@ -1,0 +1,839 @@
+"""The main window: menus, tool bars, docks and the open / save / close flow around the canvas.
+
+Layout follows image editors: tools on the left (B, S, E, T), the tool's options across the top (brush
+size, trajectory points), the canvas in the middle, panels on the right (regions like layers, the live
+preview, Kling's rules, the undo history). The window is a controller only: edits happen in commands
+(`commands.py`), drawing in the canvas, and everything file-related in `kling_preview.core`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QPointF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolBar,
+    QUndoView,
+    QWidget,
+)
+
+from kling_preview.core import trajectory as traj
+from kling_preview.core.errors import KlingPreviewError
+from kling_preview.core.inputs import load_input
+from kling_preview.core.masks import STATIC
+from kling_preview.core.project import Project
+from kling_preview.core.projectfile import save_project
+from kling_preview.resources import sample_project_path
+
+from . import settings as app_settings
+from . import tools as T
+from .canvas import Canvas
+from .commands import Document, SetTrajectoryCommand
+from .dialogs.help import show_about, show_shortcuts
+from .panels.preview import PreviewPanel
+from .panels.regions import RegionsPanel
+from .panels.validation import ValidationPanel
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Kling Preview"
+PROJECT_SUFFIX = ".klproj"
+IMAGE_PATTERNS = "*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff"
+OPEN_FILTERS = ";;".join(
+    [
+        f"Images, projects and Kling requests (*.klproj *.json {IMAGE_PATTERNS})",
+        "Kling Preview projects (*.klproj)",
+        f"Images ({IMAGE_PATTERNS})",
+        "Kling requests (*.json)",
+        "All files (*)",
+    ]
+)
+SAVE_FILTER = "Kling Preview project (*.klproj)"
+
+def _tool_icon(name: str, size: int = 28) -> QIcon:
+    """Small painted icons, so the app needs no image assets for its tools."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = size
+        ink = QColor(230, 230, 235)
+        if name in ("motion_brush", "static_brush"):
+            fill = QColor(255, 99, 71) if name == "motion_brush" else QColor(120, 128, 145)
+            p.setPen(QPen(ink, 1.5))
+            p.setBrush(fill)
+            p.drawEllipse(QPointF(s * 0.42, s * 0.58), s * 0.28, s * 0.28)
+            p.setPen(QPen(ink, 2.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawLine(QPointF(s * 0.6, s * 0.4), QPointF(s * 0.9, s * 0.1))
+            if name == "static_brush":
+                p.setPen(QPen(QColor(240, 240, 245), 1.2))
+                for k in (-0.15, 0.0, 0.15):
+                    p.drawLine(QPointF(s * (0.25 + k), s * 0.76), QPointF(s * (0.45 + k), s * 0.4))
+        elif name == "eraser":
+            p.setPen(QPen(ink, 1.5))
+            p.setBrush(QColor(240, 170, 190))
+            body = QPolygonF(
+                [QPointF(s * 0.15, s * 0.62), QPointF(s * 0.5, s * 0.22), QPointF(s * 0.85, s * 0.52),
+                 QPointF(s * 0.5, s * 0.9)]
+            )  # fmt: skip
+            p.drawPolygon(body)
+            p.drawLine(QPointF(s * 0.32, s * 0.42), QPointF(s * 0.68, s * 0.72))
+        elif name == "trajectory":
+            path = QPainterPath(QPointF(s * 0.12, s * 0.82))
+            path.cubicTo(QPointF(s * 0.3, s * 0.2), QPointF(s * 0.6, s * 0.9), QPointF(s * 0.84, s * 0.22))
+            p.setPen(QPen(QColor(65, 155, 255), 2.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(path)
+            p.setPen(QPen(ink, 1.2))
+            p.setBrush(QColor(65, 155, 255))
+            p.drawPolygon(
+                QPolygonF([QPointF(s * 0.92, s * 0.1), QPointF(s * 0.72, s * 0.2), QPointF(s * 0.88, s * 0.34)])
+            )
+            p.setBrush(ink)
+            p.drawEllipse(QPointF(s * 0.12, s * 0.82), 2.5, 2.5)
+    finally:
+        p.end()
+    return QIcon(pix)
+
+
+class BrushSizeSlider(QSlider):
+    """A slider on a log scale, so 1 px and 2000 px brushes are both easy to reach."""
+
+    STEPS = 1000
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setRange(0, self.STEPS)
+        self.setFixedWidth(160)
+
+    def size_value(self) -> int:
+        frac = self.value() / self.STEPS
+        return int(round(math.exp(frac * math.log(T.MAX_BRUSH))))
+
+    def set_size_value(self, size: int) -> None:
+        frac = math.log(max(1, size)) / math.log(T.MAX_BRUSH)
+        self.setValue(int(round(frac * self.STEPS)))
+
+
+class MainWindow(QMainWindow):
+    """Kling Preview's window. `open_path`, `save`, `save_as` and `close_project` drive it from code."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.doc = Document(self)
+        self.path: Path | None = None  # where Save writes (.klproj), None until saved or opened from one
+        self.source: Path | None = None  # the file or folder the project was opened from
+        self.canvas = Canvas(self.doc, self)
+        self.setCentralWidget(self.canvas)
+        self.regions = RegionsPanel(self.doc)
+        self.preview = PreviewPanel()
+        self.validation = ValidationPanel()
+        self.history = QUndoView(self.doc.stack)
+        self.history.setObjectName("history")
+        self.history.setEmptyLabel("<opened>")
+        self._make_docks()
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbars()
+        self._make_statusbar()
+        self._connect()
+        self.setAcceptDrops(True)
+        screen = self.screen().availableGeometry()
+        self.resize(min(1440, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
+        self._restore_settings()
+        self._on_project_changed()
+
+    # ----- construction ----------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _make_docks(self) -> None:
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.regions_dock = self._dock("Regions", "regionsDock", self.regions, right)
+        self.preview_dock = self._dock("Preview", "previewDock", self.preview, right)
+        self.validation_dock = self._dock("Kling check", "validationDock", self.validation, right)
+        self.history_dock = self._dock("History", "historyDock", self.history, right)
+        self.tabifyDockWidget(self.validation_dock, self.history_dock)
+        self.validation_dock.raise_()
+        self.resizeDocks([self.regions_dock], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.regions_dock, self.preview_dock, self.validation_dock], [300, 320, 180], Qt.Orientation.Vertical
+        )
+
+    def _action(
+        self,
+        text: str,
+        slot,
+        shortcuts: list[str] | QKeySequence.StandardKey | None = None,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
+        act = QAction(text, self)
+        if isinstance(shortcuts, QKeySequence.StandardKey):
+            act.setShortcut(QKeySequence(shortcuts))
+        elif shortcuts:
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.setCheckable(checkable)
+        if slot is not None:
+            act.triggered.connect(slot)
+        self.addAction(act)  # shortcuts work even when the menu bar is hidden
+        return act
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.act_new = a("&New from Image...", self.new_from_image, ["Ctrl+N"], "Start a project from an image")
+        self.act_open = a("&Open...", self.open_dialog, ["Ctrl+O"], "Open an image, a project or a Kling request")
+        self.act_open_folder = a("Open Kling Export &Folder...", self.open_folder_dialog, None,
+                                 "Open a folder written by Export (request.json and masks)")  # fmt: skip
+        self.act_open_sample = a("Open &Sample Project", self.open_sample, None, "The bundled example")
+        self.act_save = a("&Save", self.save, ["Ctrl+S"], "Save the project (.klproj)")
+        self.act_save_as = a("Save &As...", lambda: self.save_as(), ["Ctrl+Shift+S"], "Save under a new name")
+        self.act_export = a("&Export...", self.export, ["Ctrl+E"], "Kling request bundle or a preview video")
+        self.act_close_project = a("&Close Project", self.close_project, ["Ctrl+W"])
+        self.act_quit = a("&Quit", self.close, ["Ctrl+Q"])
+        self.act_undo = a("&Undo", self.undo, ["Ctrl+Z"])
+        self.act_redo = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.act_add_region = a("&Add Region", self.regions.add_region, ["Ctrl+Shift+N"], "Add a motion region")
+        self.act_delete_region = a("&Delete Region", self.regions.delete_selected, None,
+                                   "Delete the selected region (or clear the static mask)")  # fmt: skip
+        self.act_zoom_in = a("Zoom &In", self.canvas.zoom_in, ["Ctrl+=", "Ctrl++", "Ctrl+Shift+="])
+        self.act_zoom_out = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
+        self.act_fit = a("&Fit to Window", self.canvas.fit, ["Ctrl+0"])
+        self.act_actual = a("&Actual Pixels (100 %)", self.canvas.actual_size, ["Ctrl+1"])
+        self.act_play = a("&Play / Pause Preview", self.toggle_play, ["Space"])
+        self.act_bigger = a("&Larger Brush", self.bigger_brush, ["]"])
+        self.act_smaller = a("&Smaller Brush", self.smaller_brush, ["["])
+        self.act_resample = a("&Resample Trajectory", self.resample_trajectory, None,
+                              "Resample the selected region's trajectory to the chosen number of points")  # fmt: skip
+        self.act_clear_path = a("&Clear Trajectory", self.clear_trajectory, None,
+                                "Remove every point of the selected region's trajectory")  # fmt: skip
+        self.act_shortcuts = a("&Keyboard Shortcuts", lambda: show_shortcuts(self), ["F1"])
+        self.act_about = a("&About Kling Preview", lambda: show_about(self))
+
+        self.tool_group = QActionGroup(self)
+        self.tool_group.setExclusive(True)
+        self.tool_actions: dict[str, QAction] = {}
+        for name, key in (("motion_brush", "B"), ("static_brush", "S"), ("eraser", "E"), ("trajectory", "T")):
+            tool = self.canvas.tools[name]
+            act = a(f"{tool.title}", None, [key], f"{tool.title} ({key})", checkable=True)
+            act.setIcon(_tool_icon(name))
+            act.setToolTip(f"{tool.title} ({key})")
+            act.setData(name)
+            act.triggered.connect(lambda _checked=False, n=name: self.set_tool(n))
+            self.tool_group.addAction(act)
+            self.tool_actions[name] = act
+        self.tool_actions[self.canvas.tool.name].setChecked(True)
+
+        style = self.style()
+        self.act_open.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton))
+        self.act_save.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.act_undo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
+        self.act_redo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addActions([self.act_new, self.act_open, self.act_open_folder])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        m.addAction(self.act_open_sample)
+        m.addSeparator()
+        m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        m.addAction(self.act_export)
+        m.addSeparator()
+        m.addActions([self.act_close_project, self.act_quit])
+
+        m = bar.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        act_history = self.history_dock.toggleViewAction()
+        act_history.setText("&History")
+        m.addAction(act_history)
+        m.addSeparator()
+        m.addActions([self.act_add_region, self.act_delete_region])
+
+        m = bar.addMenu("&View")
+        m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
+        m.addSeparator()
+        m.addAction(self.act_play)
+        m.addSeparator()
+        panels = m.addMenu("&Panels")
+        for dock in (self.regions_dock, self.preview_dock, self.validation_dock, self.history_dock):
+            panels.addAction(dock.toggleViewAction())
+
+        m = bar.addMenu("&Tools")
+        m.addActions(list(self.tool_actions.values()))
+        m.addSeparator()
+        m.addActions([self.act_smaller, self.act_bigger])
+        m.addSeparator()
+        m.addActions([self.act_resample, self.act_clear_path])
+
+        m = bar.addMenu("&Help")
+        m.addActions([self.act_shortcuts, self.act_about])
+
+    def _make_toolbars(self) -> None:
+        tools = QToolBar("Tools", self)
+        tools.setObjectName("toolsBar")
+        tools.setIconSize(QSize(28, 28))
+        tools.setMovable(False)
+        tools.addActions(list(self.tool_actions.values()))
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools)
+
+        main = QToolBar("File", self)
+        main.setObjectName("fileBar")
+        main.setIconSize(QSize(18, 18))
+        main.addActions([self.act_open, self.act_save])
+        main.addSeparator()
+        main.addActions([self.act_undo, self.act_redo])
+        main.addSeparator()
+        main.addAction(self.act_export)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, main)
+
+        opts = QToolBar("Tool options", self)
+        opts.setObjectName("optionsBar")
+        self.options_bar = opts
+        self.tool_label = QLabel(self)
+        self.tool_label.setMinimumWidth(110)
+        opts.addWidget(self.tool_label)
+        self.size_slider = BrushSizeSlider(self)
+        self.size_slider.setToolTip("Brush size ( [ and ] )")
+        self.size_spin = QSpinBox(self)
+        self.size_spin.setRange(T.MIN_BRUSH, T.MAX_BRUSH)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Brush diameter in image pixels ( [ and ] )")
+        self.size_spin.setKeyboardTracking(False)
+        self._brush_actions = [
+            opts.addWidget(QLabel(" Size ", self)),
+            opts.addWidget(self.size_slider),
+            opts.addWidget(self.size_spin),
+        ]
+        self.points_label = QLabel(self)
+        self.points_label.setToolTip(f"Trajectory points (Kling allows {traj.MIN_POINTS} to {traj.MAX_POINTS})")
+        self.resample_spin = QSpinBox(self)
+        self.resample_spin.setRange(traj.MIN_POINTS, traj.MAX_POINTS)
+        self.resample_spin.setValue(traj.MAX_POINTS)
+        self.resample_spin.setPrefix("to ")
+        self.resample_spin.setSuffix(" points")
+        self.resample_spin.setToolTip("Resample the selected trajectory to this many points, evenly spaced")
+        self.resample_button = QPushButton("Resample", self)
+        self.resample_button.clicked.connect(self.resample_trajectory)
+        self.clear_path_button = QPushButton("Clear", self)
+        self.clear_path_button.setToolTip("Remove the selected region's trajectory")
+        self.clear_path_button.clicked.connect(self.clear_trajectory)
+        self._path_actions = [
+            opts.addWidget(self.points_label),
+            opts.addSeparator(),
+            opts.addWidget(self.resample_spin),
+            opts.addWidget(self.resample_button),
+            opts.addWidget(self.clear_path_button),
+        ]
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, opts)
+
+    def _make_statusbar(self) -> None:
+        bar = self.statusBar()
+        self.pos_label = QLabel(self)
+        self.pos_label.setObjectName("positionLabel")
+        self.pos_label.setMinimumWidth(300)
+        self.size_label = QLabel(self)
+        self.zoom_label = QLabel(self)
+        self.zoom_label.setObjectName("zoomLabel")
+        self.zoom_label.setMinimumWidth(60)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addPermanentWidget(self.pos_label)
+        bar.addPermanentWidget(self.size_label)
+        bar.addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        doc = self.doc
+        doc.edited.connect(self._after_edit)
+        doc.stack.cleanChanged.connect(self._update_title)
+        doc.stack.canUndoChanged.connect(self._update_undo_actions)
+        doc.stack.canRedoChanged.connect(self._update_undo_actions)
+        doc.stack.undoTextChanged.connect(self._update_undo_actions)
+        doc.stack.redoTextChanged.connect(self._update_undo_actions)
+        doc.targetChanged.connect(self._on_target)
+        doc.trajectoryChanged.connect(lambda _l: self._update_path_widgets())
+        doc.regionsChanged.connect(self._update_path_widgets)
+        self.canvas.cursorMoved.connect(self._show_position)
+        self.canvas.zoomChanged.connect(self._show_zoom)
+        self.canvas.spaceTapped.connect(self.toggle_play)
+        self.canvas.message.connect(self._inform)
+        self.canvas.brushSizeChanged.connect(self._show_brush_size)
+        self.canvas.toolChanged.connect(self._on_tool_changed)
+        self.size_slider.valueChanged.connect(lambda _v: self.canvas.set_brush_size(self.size_slider.size_value()))
+        self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
+        self.validation.regionActivated.connect(self.select_region)
+        self._show_brush_size(self.canvas.brush_size)
+        self._on_tool_changed(self.canvas.tool.name)
+
+    # ----- settings --------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        store = app_settings.settings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        state = store.value("window/state")
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state))
+        try:
+            size = int(store.value("brush/size", self.canvas.brush_size))
+        except (TypeError, ValueError):
+            size = self.canvas.brush_size
+        self.canvas.set_brush_size(size)
+
+    def _save_settings(self) -> None:
+        store = app_settings.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("brush/size", self.canvas.brush_size)
+        store.sync()
+
+    def _start_dir(self) -> str:
+        for p in (self.path, self.source):
+            if p is not None:
+                return str(p.parent)
+        last = app_settings.settings().value("lastDir")
+        return str(last) if last else str(Path.home())
+
+    def _remember_dir(self, path: Path) -> None:
+        store = app_settings.settings()
+        store.setValue("lastDir", str(path if path.is_dir() else path.parent))
+
+    # ----- messages --------------------------------------------------------------------------------
+    def _error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self, title, text)
+
+    def _inform(self, text: str) -> None:
+        QMessageBox.information(self, APP_TITLE, text)
+
+    # ----- project lifecycle -----------------------------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self.doc.project
+
+    def set_project(self, project: Project | None, source: str | Path | None = None) -> None:
+        """Show `project` (opened from `source`); the undo history starts empty and clean."""
+        self.canvas.commit_pending()
+        src = Path(source) if source is not None else None
+        self.source = src
+        self.path = src if src is not None and src.suffix.lower() == PROJECT_SUFFIX else None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.doc.set_project(project)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.preview.set_project(project)
+        self.validation.set_project(project)
+        self._on_project_changed()
+        if project is not None:
+            self.canvas.setFocus()
+
+    def _on_project_changed(self) -> None:
+        has = self.project is not None
+        for act in (
+            self.act_save, self.act_save_as, self.act_export, self.act_close_project, self.act_add_region,
+            self.act_delete_region, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual,
+            self.act_resample, self.act_clear_path,
+        ):  # fmt: skip
+            act.setEnabled(has)
+        self.size_label.setText(f"{self.project.size[0]} x {self.project.size[1]} px" if has else "")
+        self.pos_label.clear()
+        self._show_zoom(self.canvas.scale)
+        self._update_title()
+        self._update_undo_actions()
+        self._update_path_widgets()
+
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        if self.source is not None:
+            return self.source.name
+        return self.project.image.name if self.project is not None else ""
+
+    def _update_title(self) -> None:
+        if self.project is None:
+            self.setWindowTitle(APP_TITLE)
+            self.setWindowModified(False)
+            return
+        self.setWindowTitle(f"{self.display_name()}[*] \u2014 {APP_TITLE}")
+        self.setWindowModified(not self.doc.stack.isClean())
+
+    def maybe_save(self, doing: str = "closing") -> bool:
+        """True when it is fine to drop the project: nothing unsaved, saved now, or the user discards."""
+        self.canvas.commit_pending()
+        if self.project is None or self.doc.stack.isClean():
+            return True
+        answer = QMessageBox.warning(
+            self,
+            "Unsaved changes",
+            f"{self.display_name()} has unsaved changes. Save them before {doing}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def open_path(self, path: str | Path, ask: bool = True) -> bool:
+        """Open an image, a .klproj, a Kling request.json or an export folder; errors become a message box."""
+        if ask and not self.maybe_save("opening another file"):
+            return False
+        path = Path(path)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            project, notes = load_input(str(path))
+        except KlingPreviewError as exc:
+            QApplication.restoreOverrideCursor()
+            self._error("Could not open", str(exc))
+            return False
+        except Exception as exc:  # a bug must not take the window down with it
+            QApplication.restoreOverrideCursor()
+            log.exception("opening %s failed", path)
+            self._error("Could not open", f"{path}: {exc}")
+            return False
+        QApplication.restoreOverrideCursor()
+        self.set_project(project, path)
+        app_settings.add_recent_file(path)
+        self._remember_dir(path)
+        if notes:
+            self.statusBar().showMessage("; ".join(notes), 15000)
+        else:
+            self.statusBar().showMessage(f"Opened {path.name}", 5000)
+        return True
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save("opening another file"):
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self._start_dir(), OPEN_FILTERS)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_folder_dialog(self) -> None:
+        if not self.maybe_save("opening another file"):
+            return
+        path = QFileDialog.getExistingDirectory(self, "Open Kling export folder", self._start_dir())
+        if path:
+            self.open_path(path, ask=False)
+
+    def new_from_image(self) -> None:
+        if not self.maybe_save("starting a new project"):
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "New project from image", self._start_dir(), f"Images ({IMAGE_PATTERNS});;All files (*)"
+        )
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_sample(self) -> None:
+        try:
+            path = sample_project_path()
+        except FileNotFoundError as exc:
+            self._error("Sample missing", str(exc))
+            return
+        if self.open_path(path):
+            self.path = None  # Save asks where: the bundled sample stays untouched
+            self._update_title()
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            app_settings.remove_recent_file(path)
+            self._error("Could not open", f"{path}: the file no longer exists")
+            return
+        self.open_path(path)
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        items = app_settings.recent_files()
+        for i, item in enumerate(items, 1):
+            act = menu.addAction(f"&{i % 10}  {Path(item).name}")
+            act.setToolTip(item)
+            act.setStatusTip(item)
+            act.triggered.connect(lambda _checked=False, p=item: self.open_recent(p))
+        if not items:
+            menu.addAction("No recent files").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Clear Recent Files", app_settings.clear_recent_files).setEnabled(bool(items))
+
+    def save(self) -> bool:
+        if self.project is None:
+            return False
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if self.project is None:
+            return False
+        if path is None:
+            base = self.path or self.source
+            stem = base.stem if base is not None else Path(self.project.image.name).stem
+            folder = Path(self._start_dir())
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, "Save project", str(folder / f"{stem}{PROJECT_SUFFIX}"), SAVE_FILTER
+            )
+            if not chosen:
+                return False
+            path = chosen
+        path = Path(path)
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        self.canvas.commit_pending()
+        project = self.project
+        if project is None:
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            save_project(project, path)
+        except KlingPreviewError as exc:
+            QApplication.restoreOverrideCursor()
+            self._error("Could not save", str(exc))
+            return False
+        except OSError as exc:
+            QApplication.restoreOverrideCursor()
+            self._error("Could not save", f"{path}: {exc.strerror or exc}")
+            return False
+        except Exception as exc:
+            QApplication.restoreOverrideCursor()
+            log.exception("saving %s failed", path)
+            self._error("Could not save", f"{path}: {exc}")
+            return False
+        QApplication.restoreOverrideCursor()
+        self.path = path
+        self.source = path
+        self.doc.stack.setClean()
+        app_settings.add_recent_file(path)
+        self._remember_dir(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path.name}", 5000)
+        return True
+
+    def close_project(self) -> bool:
+        if not self.maybe_save("closing it"):
+            return False
+        self.set_project(None)
+        return True
+
+    def export(self) -> None:
+        if self.project is None:
+            return
+        self.canvas.commit_pending()
+        from .dialogs.export import ExportDialog  # on demand: it pulls in the video encoders
+
+        ExportDialog(self.project, self, self._start_dir()).exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save("closing"):
+            event.ignore()
+            return
+        self._save_settings()
+        try:
+            self.preview.shutdown()
+        except Exception:  # a worker that fails to stop must not keep the window open
+            log.exception("stopping the preview failed")
+        event.accept()
+
+    # ----- drag and drop ---------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile():
+                return Path(url.toLocalFile())
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_path(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # open after the drop returns, so a message box does not run inside the drag-and-drop loop
+        QTimer.singleShot(0, lambda: self.open_path(path))
+
+    # ----- edits -----------------------------------------------------------------------------------
+    def undo(self) -> None:
+        self.canvas.commit_pending()
+        self.doc.stack.undo()
+
+    def redo(self) -> None:
+        self.canvas.commit_pending()
+        self.doc.stack.redo()
+
+    def _after_edit(self) -> None:
+        self.preview.schedule_update()
+        self.validation.schedule_update()
+
+    def _update_undo_actions(self, *_args) -> None:
+        stack = self.doc.stack
+        self.act_undo.setEnabled(stack.canUndo())
+        self.act_redo.setEnabled(stack.canRedo())
+        self.act_undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.act_redo.setText(f"&Redo {stack.redoText()}".rstrip())
+
+    def select_region(self, label: int) -> None:
+        """Make `label` the paint target (from the validation panel's "go to region")."""
+        self.regions.select_label(label)
+        self.canvas.setFocus()
+
+    # ----- tools -----------------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        self.canvas.set_tool(name)
+        target = self.doc.target
+        if name == "static_brush":
+            self.doc.set_target(STATIC)
+        elif name in ("motion_brush", "trajectory") and target in (None, STATIC):
+            self.doc.set_target(self.doc.last_region)
+
+    def _on_tool_changed(self, name: str) -> None:
+        act = self.tool_actions.get(name)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+        self.tool_label.setText(f"<b>{self.canvas.tool.title}</b>")
+        painting = self.canvas.tool.paints
+        for act in self._brush_actions:
+            act.setVisible(painting)
+        for act in self._path_actions:
+            act.setVisible(not painting)
+        self._update_path_widgets()
+
+    def _on_target(self, label: int) -> None:
+        # keep brush and target in agreement: the static row means the static brush and back
+        name = self.canvas.tool.name
+        if label == STATIC and name == "motion_brush":
+            self.set_tool("static_brush")
+        elif label not in (0, STATIC) and name == "static_brush":
+            self.set_tool("motion_brush")
+        self._update_path_widgets()
+
+    def bigger_brush(self) -> None:
+        self.canvas.set_brush_size(T.bigger_brush(self.canvas.brush_size))
+
+    def smaller_brush(self) -> None:
+        self.canvas.set_brush_size(T.smaller_brush(self.canvas.brush_size))
+
+    def _show_brush_size(self, size: int) -> None:
+        for w in (self.size_spin, self.size_slider):
+            w.blockSignals(True)
+        self.size_spin.setValue(size)
+        if self.size_slider.size_value() != size:
+            self.size_slider.set_size_value(size)
+        for w in (self.size_spin, self.size_slider):
+            w.blockSignals(False)
+
+    def _target_region(self):
+        project, label = self.project, self.doc.target
+        if project is None or label in (None, STATIC):
+            return None
+        return next((r for r in project.regions if r.label == label), None)
+
+    def _update_path_widgets(self) -> None:
+        region = self._target_region()
+        n = len(region.trajectory) if region is not None else 0
+        self.points_label.setText(
+            f" Points <b>{n}/{traj.MAX_POINTS}</b> " if region is not None else " Select a motion region "
+        )
+        self.resample_spin.setEnabled(n >= 2)
+        self.resample_button.setEnabled(n >= 2)
+        self.clear_path_button.setEnabled(n > 0)
+
+    def resample_trajectory(self) -> None:
+        region = self._target_region()
+        if region is None or len(region.trajectory) < 2:
+            self._inform("Draw a trajectory of at least two points first (Trajectory tool, T).")
+            return
+        n = self.resample_spin.value()
+        new = traj.resample(region.trajectory, n)
+        self.doc.push(
+            SetTrajectoryCommand(self.doc, region.label, region.trajectory, new, f"Resample trajectory to {n} points")
+        )
+
+    def clear_trajectory(self) -> None:
+        region = self._target_region()
+        if region is None or not region.trajectory:
+            return
+        self.doc.push(SetTrajectoryCommand(self.doc, region.label, region.trajectory, [], "Clear trajectory"))
+
+    def toggle_play(self) -> None:
+        self.preview.toggle_play()
+
+    # ----- status bar ------------------------------------------------------------------------------
+    def _show_position(self, pos: tuple[float, float] | None) -> None:
+        project = self.project
+        if pos is None or project is None:
+            self.pos_label.clear()
+            return
+        w, h = project.size
+        px = min(max(int(math.floor(pos[0] + 0.5)), 0), w - 1)
+        py = min(max(int(math.floor(pos[1] + 0.5)), 0), h - 1)
+        label = int(project.labels[py, px])
+        where = ""
+        if label == STATIC:
+            where = "  \u00b7  static"
+        elif label:
+            region = next((r for r in project.regions if r.label == label), None)
+            where = f"  \u00b7  {region.name}" if region is not None else ""
+        self.pos_label.setText(f"x {px}, y {py}  \u00b7  Kling x {px}, y {h - py}{where}")
+
+    def _show_zoom(self, scale: float) -> None:
+        if self.project is None:
+            self.zoom_label.clear()
+            return
+        pct = scale * 100
+        self.zoom_label.setText(f"{pct:.0f} %" if pct >= 10 else f"{pct:.1f} %")
