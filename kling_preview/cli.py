@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError
+from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
 
 SUBCOMMANDS = ("render", "export", "import", "validate")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             _say(f"error: {line}")
         return exc.exit_code
+    except OSError as exc:  # the operating system refused a path our own checks did not foresee
+        _say(f"error: {describe_os_error(exc.filename or 'input', exc)}")
+        return EXIT_UNREADABLE
 
 
 # ----- parsers ---------------------------------------------------------------------------------------
@@ -162,18 +165,23 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from .core.privacy import face_warning
     from .core.spec.kling import ExportRefused, export_bundle
 
-    project = _load(_input_path(args))
+    source = _input_path(args)
+    project = _load(source)
     try:
         warnings = export_bundle(project, Path(args.output))
     except ExportRefused as exc:
         for problem in exc.problems:
             if problem.severity == "error":
-                _say(f"error: {problem.message}")
+                _say(f"error: {source}: {problem.message}")
         return EXIT_INVALID
     for w in warnings:
-        _say(f"warning: {w.message}")
+        _say(f"warning: {source}: {w.message}")
+    faces = face_warning(project)
+    if faces:
+        _say(f"warning: {source}: {faces}")
     print(f"wrote {args.output}")
     return EXIT_OK
 
@@ -197,7 +205,7 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = validate_path(path)
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
-        _say(f"{problem.severity}: {problem.message}")
+        _say(f"{problem.severity}: {path}: {problem.message}")
     if errors:
         return EXIT_INVALID
     print(f"{path}: valid for Kling" + (f" ({len(problems)} warnings)" if problems else ""))

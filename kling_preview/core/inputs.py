@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import UnreadableError
+from .errors import UnreadableError, describe_os_error
 from .images import load_image
 from .project import Project
 from .projectfile import SUFFIX, load_project
@@ -13,9 +13,13 @@ from .projectfile import SUFFIX, load_project
 def load_input(path: str | Path) -> tuple[Project, list[str]]:
     """The project behind `path` and notes worth telling the user (EXIF rotation applied, data: prefix stripped...)."""
     path = Path(path)
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise UnreadableError(describe_os_error(path, exc)) from None
+    if not exists:
         raise UnreadableError(f"{path}: no such file or folder")
-    if path.is_dir() or path.suffix.lower() == ".json":
+    if is_dir or path.suffix.lower() == ".json":
         from .spec.kling import load_spec
 
         return load_spec(path)

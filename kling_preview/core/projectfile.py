@@ -20,7 +20,7 @@ from PIL import Image
 
 from .. import __version__
 from . import masks
-from .errors import ImageLoadError, ProjectFileError, describe_os_error
+from .errors import ImageLoadError, LimitError, ProjectFileError, describe_os_error
 from .fileio import atomic_write_bytes
 from .images import decode_image, encode_png
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
@@ -31,6 +31,9 @@ SUFFIX = ".klproj"
 #: Largest member we unpack: guards against zip bombs hidden in a project file.
 MAX_MEMBER_BYTES = 2_000_000_000
 MAX_JSON_BYTES = 20_000_000
+#: Largest magnitude of a setting and of a trajectory coordinate the file keeps (importers use the same bounds).
+NUMBER_LIMIT = 1e9
+COORD_LIMIT = 1e7
 
 
 def save_project(project: Project, path: str | Path) -> None:
@@ -185,6 +188,8 @@ class _ProjectReader:
                 feather=self.number(entry, "feather", where, float, 8.0),
                 visible=bool(entry.get("visible", True)),
             )
+        except LimitError as exc:
+            raise LimitError(f"{self.path}: {exc}") from None
         except ValueError as exc:
             raise self.fail(f"project.json: {where}: {exc}") from None
         mask = self.mask(self.text(entry, "mask"), project)
@@ -236,12 +241,14 @@ class _ProjectReader:
 
     def number(self, doc: dict, key: str, where: str, kind: type, default: float | None = None):
         value = doc.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"project.json: {where}.{key} must be a finite number")
+        if abs(value) > NUMBER_LIMIT:  # checked first: math.isfinite(10**400) overflows
+            raise self.fail(f"project.json: {where}.{key} is out of range ({str(value)[:30]})")
+        if not math.isfinite(value):
             raise self.fail(f"project.json: {where}.{key} must be a finite number")
         if kind is int and value != int(value):
             raise self.fail(f"project.json: {where}.{key} must be a whole number")
-        if abs(value) > 1e9:
-            raise self.fail(f"project.json: {where}.{key} is out of range ({value})")
         return kind(value)
 
     def color(self, value: Any, where: str) -> tuple[int, int, int]:
@@ -261,8 +268,9 @@ class _ProjectReader:
             if (
                 not isinstance(p, list)
                 or len(p) != 2
-                or not all(isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in p)
-                or max(abs(p[0]), abs(p[1])) > 1e7
+                or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in p)
+                or max(abs(p[0]), abs(p[1])) > COORD_LIMIT
+                or not all(math.isfinite(c) for c in p)
             ):
                 raise self.fail(f"project.json: {where}.trajectory has a bad point {str(p)[:40]}")
             out.append((float(p[0]), float(p[1])))

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from types import TracebackType
 
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
+from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from ..core.errors import UnreadableError
 from ..resources import assets_dir
+from .autosave import offer_restore
+from .crash import install_excepthook
 from .settings import APPLICATION, ORGANIZATION
 
 log = logging.getLogger(__name__)
@@ -56,35 +56,6 @@ def apply_dark_theme(app: QApplication) -> None:
     app.setPalette(pal)
 
 
-def _install_excepthook(app: QApplication) -> None:
-    """An unexpected error shows one line in a message box (details on stderr) instead of vanishing.
-
-    Each distinct message is shown once, so an error that repeats (say in a repaint) cannot flood the
-    screen with boxes; errors from worker threads are only printed (no GUI calls off the GUI thread).
-    """
-    previous = sys.excepthook
-    showing = False
-    shown: set[str] = set()
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        nonlocal showing
-        traceback.print_exception(kind, exc, tb)
-        if issubclass(kind, KeyboardInterrupt):
-            previous(kind, exc, tb)
-            return
-        text = f"{kind.__name__}: {exc}".splitlines()[0] if str(exc) else kind.__name__
-        if showing or text in shown or QThread.currentThread() is not app.thread():
-            return
-        showing = True
-        shown.add(text)
-        try:
-            QMessageBox.critical(app.activeWindow(), "Unexpected error", text)
-        finally:
-            showing = False
-
-    sys.excepthook = hook
-
-
 def _check_display() -> None:
     """On Linux without a screen Qt aborts with a misleading message; say what is missing instead."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
@@ -115,13 +86,14 @@ def run(path: str | None = None, sample: bool = False, argv: Sequence[str] | Non
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     apply_dark_theme(app)
-    _install_excepthook(app)
+    install_excepthook(app)
     window = MainWindow()
     window.show()
     if sample:
         window.open_sample()
     elif path:
         window.open_path(path, ask=False)
+    QTimer.singleShot(0, lambda: offer_restore(window, window.open_recovered, window.autosaver))
     quit_after = os.environ.get("KLING_PREVIEW_QUIT_AFTER_MS", "")
     if quit_after.isdigit():
         # Smoke tests of the desktop build: close the window as a user would (clean shutdown, exit 0).

@@ -54,6 +54,8 @@ from kling_preview.resources import sample_project_path
 
 from . import settings as app_settings
 from . import tools as T
+from .autosave import attach as attach_autosave
+from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
 from .commands import Document, SetTrajectoryCommand
 from .dialogs.help import show_about, show_shortcuts
@@ -171,6 +173,7 @@ class MainWindow(QMainWindow):
         self.resize(min(1440, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
         self._restore_settings()
         self._on_project_changed()
+        self.autosaver = attach_autosave(self)  # crash recovery: writes while there are unsaved changes
 
     # ----- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -666,11 +669,16 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self.project, self, self._start_dir()).exec()
 
+    def open_recovered(self, project: Project, source: str | None) -> None:
+        """Show a project restored after a crash, marked as unsaved."""
+        show_recovered(self, project, source)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save("closing"):
             event.ignore()
             return
         self._save_settings()
+        self.autosaver.close()  # a normal close: the recovery file goes
         try:
             self.preview.shutdown()
         except Exception:  # a worker that fails to stop must not keep the window open

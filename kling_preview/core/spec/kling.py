@@ -12,6 +12,7 @@ import base64
 import contextlib
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ from ..errors import InvalidError, OutputError, SpecError, describe_os_error
 from ..images import SourceImage, encode_jpeg, encode_png, strip_jpeg_metadata
 from ..overlay import render_overlay
 from ..project import CAMERA_AXES, STATIC, CameraMove, KlingSettings, Project
+from ..projectfile import NUMBER_LIMIT
 from ..trajectory import to_kling
 from . import rules
 from .rules import REFUSED_RULES, REQUEST_FIELDS, UNREADABLE_RULES, Problem, inspect_request, is_number
@@ -227,9 +229,10 @@ def publish_folder(files: dict[str, bytes], out_dir: Path, *, stale: re.Pattern[
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(describe_os_error(parent, exc)) from None
-    if out_dir.exists() and not out_dir.is_dir():
+        existed, is_dir = out_dir.exists(), out_dir.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(describe_os_error(out_dir, exc)) from None
+    if existed and not is_dir:
         raise OutputError(f"{out_dir}: exists and is not a folder")
     tmp = parent / f".{out_dir.name}.{secrets.token_hex(4)}.tmp"
     try:
@@ -244,7 +247,7 @@ def publish_folder(files: dict[str, bytes], out_dir: Path, *, stale: re.Pattern[
                 _write_new(new / name, data)
             except OSError as exc:
                 raise OutputError(describe_os_error(out_dir / name, exc)) from None
-        if not out_dir.exists():
+        if not existed:
             try:
                 os.replace(new, out_dir)  # one rename: the whole folder appears at once
             except OSError as exc:
@@ -347,10 +350,11 @@ def import_request(
         if fields.get(key) is not None:
             setattr(settings, key, fields[key])
     if fields.get("cfg_scale") is not None:
-        try:
-            settings.cfg_scale = float(fields["cfg_scale"])
-        except OverflowError:
-            raise SpecError(f"{label}: cfg_scale {fields['cfg_scale']} is not a usable number") from None
+        cfg = fields["cfg_scale"]
+        # The same bound the project file keeps, so an imported project can always be saved and reopened.
+        if abs(cfg) > NUMBER_LIMIT or not math.isfinite(cfg):  # abs first: math.isfinite(10**400) overflows
+            raise SpecError(f"{label}: cfg_scale {str(cfg)[:30]} is not a usable number (Kling accepts 0 to 1)")
+        settings.cfg_scale = float(cfg)
     settings.extra = {k: v for k, v in fields.items() if k not in REQUEST_FIELDS}
     camera = _camera_from(fields.get("camera_control"))
     if camera is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from ..errors import ImageLoadError
 from ..images import MAX_PIXELS, SourceImage, decode_image
 from ..masks import bbox_of, from_png_mask
 from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings
+from ..projectfile import COORD_LIMIT
 from ..trajectory import MAX_POINTS, MIN_POINTS, Point, from_kling
 
 #: Largest image (and mask) file Kling takes, in bytes.
@@ -70,8 +72,6 @@ REQUEST_FIELDS = (
 )
 #: Optional string fields Kling documents besides ours.
 STRING_EXTRAS = ("image_tail", "callback_url", "external_task_id")
-#: Beyond this a coordinate is not a pixel position but garbage (and may not even fit a float).
-_COORD_LIMIT = 1e9
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,12 @@ def json_type(value: object) -> str:
     return type(value).__name__
 
 
+def quote(value: object, limit: int = 60) -> str:
+    """A field value as JSON on one line (a newline in a value must not split a message), shortened."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -148,18 +154,21 @@ def settings_problems(fields: Mapping[str, Any], has_masks: bool) -> list[Proble
     if model is not None and not model.strip():
         out.append(_error("model_name is empty; Kling needs a model such as kling-v1", "model-name"))
     if mode is not None and mode not in MODES:
-        out.append(_error(f'mode is "{mode}"; Kling accepts "std" or "pro"', "mode"))
+        out.append(_error(f'mode is {quote(mode)}; Kling accepts "std" or "pro"', "mode"))
     if duration is not None:
         if duration not in DURATIONS:
-            out.append(_error(f'duration is "{duration}"; Kling accepts "5" or "10"', "duration"))
+            out.append(_error(f'duration is {quote(duration)}; Kling accepts "5" or "10"', "duration"))
         elif has_masks and duration != MASK_DURATION:
             out.append(
-                _error(f'duration is "{duration}"; with motion-brush masks Kling accepts only "5"', "duration-masks")
+                _error(
+                    f'duration is {quote(duration)}; with motion-brush masks Kling accepts only "5"', "duration-masks"
+                )
             )
     if has_masks and model and mode in MODES and mode not in BRUSH_MODELS.get(model, ()):
         out.append(
             _error(
-                f"motion brush works only with kling-v1 (std or pro) and kling-v1-5 (pro); this is {model} {mode}",
+                "motion brush works only with kling-v1 (std or pro) and kling-v1-5 (pro); "
+                f"this is {quote(model)} {quote(mode)}",
                 "brush-model",
             )
         )
@@ -603,7 +612,7 @@ def _read_region(
     not_integer = None
     for i, p in enumerate(raw):
         ok = isinstance(p, dict) and is_number(p.get("x")) and is_number(p.get("y"))
-        if not ok or abs(p["x"]) > _COORD_LIMIT or abs(p["y"]) > _COORD_LIMIT:
+        if not ok or abs(p["x"]) > COORD_LIMIT or abs(p["y"]) > COORD_LIMIT:
             shown = repr(p) if len(repr(p)) <= 40 else repr(p)[:37] + "..."
             problems.append(
                 _error(

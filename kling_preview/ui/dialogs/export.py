@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import video
+from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
 from kling_preview.core.spec import kling, rules
 from kling_preview.ui.panels.validation import severity_icon
@@ -232,7 +233,8 @@ class ExportDialog(QDialog):
         except Exception as exc:
             self._fill_problems([f"Could not check the project: {describe_exception(exc)}"], "error")
             return [exc]
-        self._fill_problems(problems)
+        faces = face_warning(self.project)  # Kling's terms: no real people's faces without consent
+        self._fill_problems(list(problems) + ([faces] if faces else []))
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             noun = "error" if len(errors) == 1 else "errors"
