@@ -89,22 +89,20 @@ def paint(
     labels: np.ndarray, points: Sequence[Sequence[float]], radius: float, label: int
 ) -> MaskEdit | None:
     """Paint `label` under the stroke; it replaces whatever was there (the newest paint wins)."""
-    bbox = stroke_bbox(points, radius, labels.shape)
-    if bbox is None:
-        return None
-    y0, y1, x0, x1 = bbox
-    before = labels[y0:y1, x0:x1].copy()
-    after = before.copy()
-    after[stroke_footprint(points, radius, bbox)] = label
-    edit = MaskEdit(bbox, before, after)
-    edit.apply(labels)
-    return edit
+    return _stroke(labels, points, radius, label, only=None)
 
 
 def erase(
     labels: np.ndarray, points: Sequence[Sequence[float]], radius: float, label: int | None = None
 ) -> MaskEdit | None:
     """Clear `label` under the stroke (or every label when `label` is None)."""
+    return _stroke(labels, points, radius, UNPAINTED, only=label)
+
+
+def _stroke(
+    labels: np.ndarray, points: Sequence[Sequence[float]], radius: float, value: int, only: int | None
+) -> MaskEdit | None:
+    """Write `value` under the stroke (where the label is `only`, if given), within the stroke's box."""
     bbox = stroke_bbox(points, radius, labels.shape)
     if bbox is None:
         return None
@@ -112,9 +110,9 @@ def erase(
     before = labels[y0:y1, x0:x1].copy()
     after = before.copy()
     hit = stroke_footprint(points, radius, bbox)
-    if label is not None:
-        hit &= before == label
-    after[hit] = UNPAINTED
+    if only is not None:
+        hit &= before == only
+    after[hit] = value
     edit = MaskEdit(bbox, before, after)
     edit.apply(labels)
     return edit

@@ -7,7 +7,7 @@ so the rules (six regions, newest paint wins, revisions for cache invalidation) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -145,6 +145,14 @@ class Project:
         region = Region(label=label, name=name or f"Region {len(self.regions) + 1}", color=color, **settings)
         self.regions.insert(len(self.regions) if index is None else index, region)
         return region
+
+    def restore_region(self, region: Region, index: int) -> None:
+        """Put back a region removed earlier (undo), with its label, settings and place in the list."""
+        if len(self.regions) >= MAX_REGIONS:
+            raise LimitError(f"Kling accepts at most {MAX_REGIONS} motion-brush regions")
+        if any(r.label == region.label for r in self.regions):
+            raise ValueError(f"label {region.label} is taken")
+        self.regions.insert(max(0, min(index, len(self.regions))), replace(region, trajectory=list(region.trajectory)))
 
     def remove_region(self, label: int) -> tuple[Region, int, masks.MaskEdit | None]:
         """Remove a region and clear its pixels; returns what an undo needs to put it back."""

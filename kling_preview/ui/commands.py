@@ -223,18 +223,7 @@ class AddRegionCommand(QUndoCommand):
                 project.index_of(region.label),
             )
         else:
-            r = self.region
-            project.add_region(
-                r.name,
-                r.color,
-                label=r.label,
-                index=self.index,
-                trajectory=list(r.trajectory),
-                kind=r.kind,
-                strength=r.strength,
-                feather=r.feather,
-                visible=r.visible,
-            )
+            project.restore_region(self.region, self.index)
         self.doc.notify_regions()
         if self.select:
             self.doc.set_target(self.region.label)
@@ -273,24 +262,13 @@ class RemoveRegionCommand(QUndoCommand):
         project = self.doc.project
         if project is None or self.region is None:
             return
-        r = self.region
-        project.add_region(
-            r.name,
-            r.color,
-            label=r.label,
-            index=self.index,
-            trajectory=list(r.trajectory),
-            kind=r.kind,
-            strength=r.strength,
-            feather=r.feather,
-            visible=r.visible,
-        )
+        project.restore_region(self.region, self.index)
         if self.edit is not None:
             project.apply_edit(self.edit, undo=True)
         self.doc.notify_regions()
         if self.edit is not None:
             self.doc.notify_masks(self.edit.bbox)
-        self.doc.set_target(r.label)
+        self.doc.set_target(self.region.label)
 
 
 class MoveRegionCommand(QUndoCommand):

@@ -375,13 +375,7 @@ def read_request_json(path: str | Path) -> tuple[dict, Path, str]:
             raise SpecError(f"{folder}: no request.json in this folder")
     else:
         folder = path.parent
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise SpecError(describe_os_error(path, exc)) from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not JSON (the file is not UTF-8 text)") from None
-    body = loads_json(text, str(path))
+    body = read_json(path, "JSON")
     if not isinstance(body, dict):
         raise SpecError(f"{path}: not a Kling request (a JSON object was expected, found {rules.json_type(body)})")
     return body, folder, str(path)
@@ -389,6 +383,17 @@ def read_request_json(path: str | Path) -> tuple[dict, Path, str]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
+
+
+def read_json(path: Path, what: str) -> Any:
+    """Strict JSON from a UTF-8 file; failures are SpecError naming the file (`what` it should have been)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SpecError(describe_os_error(path, exc)) from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not {what} (the file is not UTF-8 text)") from None
+    return loads_json(text, str(path))
 
 
 def loads_json(text: str, label: str) -> Any:

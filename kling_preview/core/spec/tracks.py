@@ -14,28 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidError, SpecError, describe_os_error
+from ..errors import InvalidError, SpecError
 from ..fileio import atomic_write_bytes
+from ..projectfile import COORD_LIMIT
 from ..trajectory import Point, resample
-from .kling import loads_json
+from .kling import loads_json, read_json
 from .rules import is_number, json_type
 
 #: Points per ATI track (frames of a Wan 2.1 clip).
 ATI_POINTS = 121
-#: A coordinate beyond this is not a pixel position.
-_COORD_LIMIT = 1e7
 
 
 def read_tracks(path: str | Path) -> list[list[Point]]:
     """Tracks of a KJNodes `coordinates` file or a Wan ATI tracks file; SpecError names the file."""
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise SpecError(describe_os_error(path, exc)) from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a trajectory file (not UTF-8 text)") from None
-    return _tracks(loads_json(text, str(path)), path, nested=False)
+    return _tracks(read_json(path, "a trajectory file"), path, nested=False)
 
 
 def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
@@ -74,7 +67,7 @@ def _track(items: list, path: Path, number: int | None) -> list[Point]:
         if not (isinstance(p, dict) and is_number(p.get("x")) and is_number(p.get("y"))):
             raise SpecError(f'{path}: {where}point {i} must be {{"x": number, "y": number}}, not {_short(p)}')
         # Compared before float(): a huge JSON integer does not fit a float.
-        if not all(abs(p[k]) <= _COORD_LIMIT for k in "xy"):  # NaN fails this too
+        if not all(abs(p[k]) <= COORD_LIMIT for k in "xy"):  # NaN fails this too
             raise SpecError(f"{path}: {where}point {i} ({p['x']}, {p['y']}) is not a pixel position")
         points.append((float(p["x"]), float(p["y"])))
     return points
