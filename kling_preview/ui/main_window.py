@@ -577,6 +577,7 @@ class MainWindow(QMainWindow):
         if self.open_path(path):
             self.path = None  # Save asks where: the bundled sample stays untouched
             self._update_title()
+            self.preview.play()  # the sample is a demonstration: show it moving at once
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():

@@ -131,6 +131,7 @@ def test_open_the_sample_project(empty_window):
     assert project is not None and project.regions
     assert empty_window.path is None  # Save asks where, so the bundled sample is never overwritten
     assert (project.labels != 0).any()
+    assert empty_window.preview.is_playing()  # the demonstration starts moving at once
 
 
 def _drag(window: MainWindow, mime: QMimeData) -> bool:
