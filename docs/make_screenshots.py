@@ -12,7 +12,7 @@ Starts Kling Preview's main window offscreen (or on the X display when DISPLAY i
     export-dialog.png      the Export dialog (opened with the window's Export action) on the Kling bundle
     export-video.png       the same dialog with MP4 chosen: mode, length, frame rate and width
     shortcuts.png          the keyboard shortcuts dialog (F1)
-    preview.gif            `kling-preview render --sample -o preview.gif --width 480`
+    preview.gif            `kling-preview render --sample -o preview.gif --width 480 --fps 12`
 
 Settings go to a temp folder, so the screenshots never depend on (or change) your own layout.
 """
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def render_gif(out: Path) -> Path:
     """The preview GIF, made by the command line exactly as a user would."""
-    cmd = [sys.executable, "-m", "kling_preview", "render", "--sample", "-o", str(out), "--width", "480"]
+    cmd = [sys.executable, "-m", "kling_preview", "render", "--sample", "-o", str(out), "--width", "480", "--fps", "12"]
     subprocess.run(cmd, check=True, cwd=ROOT)
     return out
 

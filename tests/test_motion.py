@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import make_project
+from conftest import make_project, textured_pixels
 
-from kling_preview.core import camera, motion, render
+from kling_preview import resources
+from kling_preview.core import camera, motion, projectfile, render
+from kling_preview.core.images import decode_image, encode_png
 from kling_preview.core.masks import STATIC
-from kling_preview.core.project import MotionKind
+from kling_preview.core.project import MotionKind, Project
 
 W, H = 640, 400
 BOX = (120, 240, 150, 350)  # y0, y1, x0, x1 of the moving region
@@ -218,6 +220,27 @@ def test_ambient_motion_is_small_and_the_same_pattern_at_any_resolution():
     assert motion.ambient_amplitude(1.0, (400, 640)) < 5
 
 
+def test_loop_frames_at_the_same_time_are_the_same_at_any_frame_rate():
+    p = moving_project([(160, 180), (260, 150), (340, 200)], kind=MotionKind.FLOW)
+    p.clip.loop_seconds = 2.0
+    scene = render.snapshot(p, None, "loop")
+    slow, fast = render.Renderer(scene.with_clip(fps=8)), render.Renderer(scene.with_clip(fps=24))
+    assert len(slow.times()) == 16 and len(fast.times()) == 48
+    assert slow.loop_cycles == fast.loop_cycles
+    for t in (0.25, 0.5, 1.125):
+        np.testing.assert_array_equal(slow.frame(t), fast.frame(t))
+
+
+def test_loop_cycles_follow_speed_period_and_size_with_a_shortest_cycle():
+    # 5% of a 1000 px image per cycle: 300 px per 4 s loop is 6 cycles.
+    assert motion.loop_cycles(75.0, 4.0, 1000) == 6
+    assert motion.loop_cycles(75.0, 4.0, 2000) == 3  # the same flow on a bigger image: fewer cycles
+    # A very fast flow would need 400 cycles; none is shorter than MIN_CYCLE_SECONDS.
+    assert motion.loop_cycles(5000.0, 4.0, 1000) == int(4.0 / motion.MIN_CYCLE_SECONDS)
+    assert motion.loop_cycles(0.0, 4.0, 1000) == 1
+    assert motion.flow_reach(75.0, 4.0, 6) == pytest.approx(50.0)
+
+
 def test_loop_phase_hides_each_restart_behind_a_zero_weight():
     for t in np.linspace(0, 5, 97):
         phi0, phi1, w0 = motion.loop_phase(float(t), 5.0, 3)
@@ -226,6 +249,139 @@ def test_loop_phase_hides_each_restart_behind_a_zero_weight():
             assert w0 == pytest.approx(0)
         if phi1 < 1e-9:
             assert w0 == pytest.approx(1)
+
+
+# ----- region textures: nothing from outside a region reaches its frames ----------------------------
+BLUE = ((20, 40, 120), (80, 110, 230))  # lowest and highest RGB of a region's texture
+RED = ((150, 20, 20), (240, 80, 80))
+YELLOW = (250, 240, 30)  # the static bar and everything unpainted: far outside both ranges
+
+
+def tinted(colours: tuple, seed: int) -> np.ndarray:
+    """A textured W x H image whose every channel stays within colours = (lowest, highest)."""
+    g = textured_pixels(W, H, seed)[..., :1].astype(np.float32) / 255.0
+    lo, hi = (np.array(c, np.float32) for c in colours)
+    return np.clip(np.rint(lo + g * (hi - lo)), lo, hi).astype(np.uint8)
+
+
+def project_of(pixels: np.ndarray) -> Project:
+    return Project(decode_image(encode_png(pixels), "regions.png"))
+
+
+def out_of_range(frame: np.ndarray, mask: np.ndarray, colours: tuple) -> int:
+    """How many of the mask's pixels have a channel outside colours = (lowest, highest)."""
+    px = frame[mask].astype(int)
+    lo, hi = np.array(colours[0]), np.array(colours[1])
+    return int(((px < lo) | (px > hi)).any(axis=1).sum())
+
+
+def bar_project(kind: MotionKind) -> tuple[Project, np.ndarray]:
+    """A blue region split by a bright static bar, on an unpainted bright background; its flow runs right,
+    so the pixels right of the bar and of the region's left edge sample upstream points outside it."""
+    pixels = np.empty((H, W, 3), np.uint8)
+    pixels[...] = YELLOW
+    region = rect(100, 300, 80, 560)
+    bar = rect(60, 340, 300, 316)
+    region &= ~bar
+    pixels[region] = tinted(BLUE, 11)[region]
+    p = project_of(pixels)
+    r = p.add_region(kind=kind, strength=3.0 if kind == MotionKind.AMBIENT else 1.0, feather=6.0)
+    p.set_mask(r.label, region)
+    p.set_mask(STATIC, bar)
+    r.trajectory = [(120.0, 200.0), (520.0, 200.0)]
+    p.clip.loop_seconds = p.clip.seconds = 2.0
+    p.clip.fps = 8
+    return p, region
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"), [("loop", MotionKind.FLOW), ("ambient", MotionKind.AMBIENT), ("kling", MotionKind.FLOW)]
+)
+def test_a_region_never_shows_the_static_bar_or_the_unpainted_background(mode, kind):
+    p, region = bar_project(kind)
+    r = renderer_for(p, mode)
+    src = r.scene.pixels
+    assert out_of_range(src, region, BLUE) == 0
+    moved = 0.0
+    for t in r.times():
+        frame = r.frame(t)
+        assert out_of_range(frame, region, BLUE) == 0, f"{mode} t={t}: foreign colour in the region"
+        moved = max(moved, mean_diff(frame[region], src[region]))
+    assert moved > 1.0, "the region must actually move"
+    if mode == "kling":
+        np.testing.assert_array_equal(r.frame(0.0), src)  # stuff regions start exactly as the source
+
+
+@pytest.mark.parametrize("mode", ["loop", "ambient"])
+def test_adjacent_regions_never_sample_each_other(mode):
+    a_mask, b_mask = rect(100, 300, 80, 320), rect(100, 300, 320, 560)
+    pixels = np.empty((H, W, 3), np.uint8)
+    pixels[...] = YELLOW
+    pixels[a_mask] = tinted(BLUE, 12)[a_mask]
+    pixels[b_mask] = tinted(RED, 13)[b_mask]
+    p = project_of(pixels)
+    # They flow apart, so each one's pixels along the shared edge sample the other side.
+    for mask, path in ((a_mask, [(300, 200), (100, 200)]), (b_mask, [(340, 200), (540, 200)])):
+        reg = p.add_region(kind=MotionKind.FLOW if mode == "loop" else MotionKind.AMBIENT, strength=3.0)
+        p.set_mask(reg.label, mask)
+        reg.trajectory = path
+    p.clip.loop_seconds = p.clip.seconds = 2.0
+    p.clip.fps = 8
+    r = renderer_for(p, mode)
+    for t in r.times():
+        frame = r.frame(t)
+        assert out_of_range(frame, a_mask, BLUE) == 0, f"t={t}: the blue region shows red or yellow"
+        assert out_of_range(frame, b_mask, RED) == 0, f"t={t}: the red region shows blue or yellow"
+
+
+@pytest.mark.parametrize("mode", ["loop", "kling"])
+def test_sample_lake_never_shows_the_tree_or_the_bank(mode):
+    """The bundled sample at 8 fps (long flow cycles): the lake is blue; the tree crown and the grass bank
+    beside it are green and the trunk brown, so a lake pixel turning green or warm came from them."""
+    p = projectfile.load_project(resources.sample_project_path())
+    p.clip.fps = 8
+    r = render.Renderer(render.snapshot(p, None, mode, size=(640, 360)))
+    water = r.scene.labels == next(reg.label for reg in p.regions if reg.name == "Water")
+
+    def foreign(img: np.ndarray) -> int:
+        px = img[water].astype(int)
+        return int(((px[:, 1] > px[:, 2] + 8) | (px[:, 0] > px[:, 2] + 8)).sum())
+
+    assert foreign(r.scene.pixels) == 0
+    for t in r.times()[::2]:
+        assert foreign(r.frame(t)) == 0, f"{mode} t={t}"
+
+
+def test_region_texture_keeps_the_inside_and_continues_it_outside():
+    pixels = np.empty((120, 200, 3), np.uint8)
+    pixels[...] = YELLOW
+    inside = np.zeros((120, 200), bool)
+    inside[:, :100] = True
+    pixels[inside] = tinted(BLUE, 14)[:120, :200][inside]
+    out = motion.extend_texture(pixels, inside, keep=6.0, fade=16.0)
+    np.testing.assert_array_equal(out[inside], pixels[inside])
+    lo, hi = np.array(BLUE[0]), np.array(BLUE[1])
+    assert ((out >= lo) & (out <= hi)).all(), "the fill has a colour the inside does not have"
+    # Next to the edge the grain continues: mirrored across it, not a flat smear.
+    near = gray(out[:, 101:105])
+    mirrored = gray(pixels[:, 95:99])[:, ::-1]
+    assert np.corrcoef(near.ravel(), mirrored.ravel())[0, 1] > 0.8
+    # Far from it the fill is smooth, and still the inside's colour.
+    far = out[:, 180:]
+    assert gray(far).std() < gray(pixels[:, :100]).std()
+
+
+def test_trusted_interior_drops_the_rim_but_keeps_thin_regions():
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    inner = motion.trusted_interior(mask, 1.5)
+    assert inner[11:29, 11:29].all() and not inner[10].any() and not inner[:, 10].any()
+    assert not (inner & ~mask).any()
+    line = np.zeros((40, 40), bool)
+    line[20:22, 5:35] = True
+    np.testing.assert_array_equal(motion.trusted_interior(line, 1.5), line)
+    # The array's border is not an edge: a region filling it is trusted right up to it.
+    assert motion.trusted_interior(np.ones((10, 10), bool), 1.5).all()
 
 
 # ----- camera -------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@ def rect(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
     return m
 
 
+def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
 def three_regions():
     p = make_project(W, H, seed=7)
     boxes = [(40, 140, 40, 200), (200, 330, 60, 260), (120, 300, 360, 600)]
@@ -111,6 +115,95 @@ def test_trajectory_edit_in_loop_mode_rebuilds_only_that_region():
     assert after[1] is before[1] and after[3] is before[3]
     assert after[2] is not before[2]
     assert r.cache_info()["field_builds"] == builds + 1
+
+
+def test_mask_edit_in_loop_mode_rebuilds_only_that_regions_field_and_texture():
+    p = three_regions()
+    r = render.Renderer(render.snapshot(p, None, "loop"))
+    before = {reg.label: r.cache_entry(reg.label) for reg in p.regions}
+    textures = {lab: entry.texture for lab, entry in before.items()}
+    builds = r.cache_info()["field_builds"]
+
+    p.paint(3, [(500, 320), (540, 330)], 12)  # grows region 3 only
+    r.update(render.snapshot(p, None, "loop"))
+    after = {reg.label: r.cache_entry(reg.label) for reg in p.regions}
+    assert after[1] is before[1] and after[2] is before[2]
+    assert after[1].texture is textures[1] and after[2].texture is textures[2]
+    assert after[3] is not before[3]
+    assert r.cache_info()["field_builds"] == builds + 1
+    # The new texture reaches past the grown region by as far as its flow carries a sample.
+    assert after[3].bbox[1] > before[3].bbox[1]
+    reach = after[3].speed * r.scene.period / after[3].cycles
+    assert min(after[3].texture.margins) >= reach
+    y0, y1, x0, x1 = after[3].bbox
+    top, bottom, left, right = after[3].texture.margins
+    assert after[3].texture.pixels.shape[:2] == (y1 - y0 + top + bottom, x1 - x0 + left + right)
+
+
+def test_trajectory_edit_reuses_the_region_texture_while_it_reaches_far_enough():
+    p = three_regions()
+    r = render.Renderer(render.snapshot(p, None, "loop"))
+    texture = r.cache_entry(2).texture
+    builds = r.cache_info()["texture_builds"]
+    p.regions[1].trajectory = [(160, 265), (192, 270)]  # a little slower: reaches less far
+    r.update(render.snapshot(p, None, "loop"))
+    assert r.cache_entry(2).texture is texture and r.cache_info()["texture_builds"] == builds
+    p.regions[1].trajectory = [(100, 265), (600, 265)]  # much faster: each cycle carries samples further
+    r.update(render.snapshot(p, None, "loop"))
+    assert r.cache_entry(2).texture is not texture and r.cache_info()["texture_builds"] == builds + 1
+    # Kling mode asks the same cache; there this region (flow kind) travels its whole 500 px path, further
+    # than any loop cycle carries a sample, so its texture grows once more.
+    p.regions[1].kind = MotionKind.FLOW
+    r.update(render.snapshot(p, None, "kling"))
+    assert r.cache_info()["texture_builds"] == builds + 2
+
+
+@pytest.mark.parametrize("mode", ["loop", "ambient"])
+def test_pixels_outside_full_width_regions_are_the_source(mode):
+    """Rows a full-width region covers completely are drawn, not copied: everything else is the source."""
+    p = make_project(W, H, seed=8)
+    sky, water = p.add_region(kind=MotionKind.FLOW), p.add_region(kind=MotionKind.FLOW)
+    p.set_mask(sky.label, rect(0, 150, 0, W))
+    lake = rect(210, H, 0, W)
+    lake[300:330, 200:260] = False  # an unpainted hole inside the lake's rows
+    p.set_mask(water.label, lake)
+    p.set_mask(STATIC, rect(150, 200, 0, W))  # rows 200..210 stay unpainted
+    sky.trajectory, water.trajectory = [(100, 70), (500, 70)], [(500, 300), (100, 300)]
+    r = render.Renderer(render.snapshot(p, None, mode))
+    src, labels = r.scene.pixels, r.scene.labels
+    still = (labels != sky.label) & (labels != water.label)
+    for t in (0.0, 0.7, 2.2):
+        frame = r.frame(t)
+        np.testing.assert_array_equal(frame[still], src[still])
+        assert mean_abs(frame[~still], src[~still]) > 0.5
+
+
+def test_incremental_loop_fields_equal_a_fresh_render():
+    p = three_regions()
+    p.regions[2].kind = MotionKind.AMBIENT
+    r = render.Renderer(render.snapshot(p, None, "loop"))
+    r.frame(1.0)
+    p.paint(2, [(100, 250), (150, 280)], 20)
+    p.erase(1, [(100, 60)], 15)
+    p.regions[0].trajectory = [(120, 90), (60, 60)]
+    r.update(render.snapshot(p, None, "loop"))
+    fresh = render.Renderer(render.snapshot(p, None, "loop"))
+    for t in (0.0, 1.3, 2.9):
+        np.testing.assert_array_equal(r.frame(t), fresh.frame(t))
+
+
+def test_flow_regions_in_kling_mode_need_no_clean_plate():
+    """Flow (stuff) regions show their own texture over their whole area, so nothing is inpainted for
+    them; a path region (an object) uncovers an inpainted plate."""
+    p = three_regions()
+    for reg in p.regions:
+        reg.kind = MotionKind.FLOW
+    r = render.Renderer(render.snapshot(p, None, "kling"))
+    assert r.cache_info()["plate_fills"] == 0
+    p.regions[1].kind = MotionKind.PATH
+    r.update(render.snapshot(p, None, "kling"))
+    assert r.cache_info()["plate_fills"] == 1
+    np.testing.assert_array_equal(r.frame(0.0), r.scene.pixels)
 
 
 def test_mask_edit_in_kling_mode_rebuilds_only_that_region_and_its_plate():

@@ -15,6 +15,16 @@ are splatted on a coarse grid (about 160 cells on the long side), smoothed, and 
 push-pull pyramid (Gortler et al. 1996). The result is the normalised-Gaussian interpolation of the
 design near the path and a smooth continuation of the nearest direction far from it, so one arrow drawn
 across a river makes the whole river flow; it costs O(cells) instead of O(pixels x samples).
+
+Region textures (why a flowing region never shows what borders it): a flow warp samples each pixel's
+upstream point, and near a region's edge that point lies outside the region (a static tree, the
+mountains, another region). So every moving region samples its own texture: its pixels, with everything
+outside it (and its anti-aliased rim) replaced by a continuation grown from its interior only: a smooth
+push-pull membrane of the colours along its edge, plus its fine grain mirrored across the nearest edge
+(fading out with distance). Nothing from outside the region can reach its frames.
+
+Loop cycles (why they do not depend on the frame rate): the cycle count follows the flow's speed, the
+loop period and the image size only, so the frame at time t is the same at 8 and at 24 fps.
 """
 
 from __future__ import annotations
@@ -35,8 +45,20 @@ FIELD_CELLS = 160
 #: Largest displacement of one flow-map cycle, as a fraction of the long side; a faster flow uses more
 #: (shorter) cycles per loop, so textures stretch less and the cross-fade never shows a big jump.
 LOOP_MAX_SHIFT = 0.05
-#: Fewest frames in one flow-map cycle (a shorter cycle would flicker).
-MIN_CYCLE_FRAMES = 8
+#: Shortest flow-map cycle in seconds (a faster cross-fade pulses visibly); a time, not a frame count,
+#: so the motion at time t does not depend on the frame rate.
+MIN_CYCLE_SECONDS = 1.0 / 3.0
+#: A region's texture trusts its pixels at least this far inside its edge (fraction of the long side, at
+#: least TEXTURE_INSET_MIN px): edge pixels mix in what borders the region (anti-aliasing, a brush that
+#: overlapped the tree), so they are refilled from the interior like the outside.
+TEXTURE_INSET = 0.0015
+TEXTURE_INSET_MIN = 1.5
+#: Outside a region its texture is the interior mirrored across the nearest edge up to MIRROR_KEEP of the
+#: long side away, fading into the smooth push-pull colour fill by MIRROR_FADE (deep fills stay calm).
+MIRROR_KEEP = 0.015
+MIRROR_FADE = 0.04
+#: Relaxation steps per pyramid level of a texture's colour fill (see push_pull).
+TEXTURE_RELAX = 4
 #: Ambient motion: amplitude at strength 1 (fraction of the long side), noise cells on the long side,
 #: and the time one orbit takes (rounded so a whole number of orbits fits the loop).
 AMBIENT_AMPLITUDE = 0.003
@@ -93,6 +115,109 @@ def pixel_grid(bbox: BBox) -> np.ndarray:
     return grid
 
 
+# ----- region textures -----------------------------------------------------------------------------
+def trusted_interior(mask: np.ndarray, inset: float) -> np.ndarray:
+    """The pixels of `mask` (bool) more than `inset` px inside its edge; all of `mask` when none are.
+
+    The array's own border is not an edge (a region touching the image border continues beyond it).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if inset <= 0 or not mask.any():
+        return mask
+    inner = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) > inset
+    return inner if inner.any() else mask
+
+
+def _mirror(inside: np.ndarray, keep: float, fade: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each pixel's mirror image across the nearest inside pixel is (flat index), how much to trust
+    it (1 up to `keep` px from the inside, 0 from `fade` px and where the mirror point is not inside), and
+    where mirrors of two different edges meet (float 0..1, soft): a seam to blur over."""
+    h, w = inside.shape
+    dist, lab = cv2.distanceTransformWithLabels(
+        (~inside).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    # DIST_LABEL_PIXEL numbers the zero (inside) pixels in raster order, like np.flatnonzero.
+    near = np.flatnonzero(inside).astype(np.int32)[lab - 1]
+    del lab
+    qy, qx = np.divmod(near, np.int32(w))
+    del near
+    ry = 2 * qy - np.arange(h, dtype=np.int32)[:, None]
+    rx = 2 * qx - np.arange(w, dtype=np.int32)[None, :]
+    ok = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
+    idx = np.where(ok, ry * w + rx, 0)
+    del ry, rx
+    ok &= inside.ravel()[idx]
+    # Neighbours whose nearest edge points are far apart sit on the medial axis: their mirrors come
+    # from two edges and do not match.
+    seam = np.zeros((h, w), np.float32)
+    jump_x = (np.abs(np.diff(qx, axis=1)) + np.abs(np.diff(qy, axis=1))) > 4
+    jump_y = (np.abs(np.diff(qx, axis=0)) + np.abs(np.diff(qy, axis=0))) > 4
+    seam[:, 1:][jump_x] = 1.0
+    seam[:, :-1][jump_x] = 1.0
+    seam[1:][jump_y] = 1.0
+    seam[:-1][jump_y] = 1.0
+    seam = np.minimum(cv2.GaussianBlur(seam, (0, 0), 2.0) * 2.0, 1.0)
+    ramp = np.clip((fade - dist) / max(fade - keep, 1e-6), 0.0, 1.0)
+    weight = cv2.GaussianBlur(ramp * ok, (0, 0), 1.5) * ok
+    return idx, weight, seam
+
+
+def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: float) -> np.ndarray:
+    """`pixels` (h, w, 3 uint8) with every pixel outside `inside` (bool) refilled from inside pixels only.
+
+    A flow warp samples upstream points beyond a region's edge; on this texture they find the region's
+    own texture continuing, never what really borders the region. Two layers: the colour is a push-pull
+    fill from the inside's pixels within `keep` of its edge (smooth and seamless, it continues the
+    colours along the edge like a membrane; far-away inside colours do not tint it), and the grain (the
+    inside minus its local mean) is mirrored across the nearest edge, fading out from `keep` to `fade`
+    px. Where the mirrors of two edges meet (the middle of a thin obstacle) only the grain shows a seam,
+    not the colour. Every channel of the fill stays within the range it has inside.
+    """
+    out = pixels.copy()
+    outside = ~inside
+    if not inside.any() or not outside.any():
+        return out
+    h, w = inside.shape
+    inside_u8 = inside.astype(np.uint8)
+    ring = inside & (cv2.distanceTransform(inside_u8, cv2.DIST_L2, 3) <= max(keep, 2.0))
+    # Both smooth layers are built from a level about as coarse as the grain is fine.
+    shrink = 2 ** max(0, int(math.log2(max(1.0, keep / 4.0))))
+    sw, sh = max(1, -(-w // shrink)), max(1, -(-h // shrink))
+
+    def smooth(where: np.ndarray, relax: int) -> np.ndarray:
+        m = where.astype(np.float32)
+        s = cv2.multiply(pixels, cv2.merge([m, m, m]), dtype=cv2.CV_32F)
+        if shrink > 1:
+            s = cv2.resize(s, (sw, sh), interpolation=cv2.INTER_AREA)
+            m = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
+        est = push_pull(s.reshape(sh, sw, 3), m.reshape(sh, sw), relax=relax)
+        if shrink > 1:
+            est = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
+        return est.reshape(-1, 3)
+
+    local = smooth(inside, 0)
+    colour = smooth(ring, TEXTURE_RELAX)
+    idx, weight, seam = _mirror(inside, keep, fade)
+    sel = np.flatnonzero(outside)
+    src = idx.ravel()[sel]
+    grain = pixels.reshape(-1, 3)[src].astype(np.float32) - local[src]
+    fill = colour[sel] + grain * (weight.ravel()[sel] * (1.0 - seam.ravel()[sel]))[:, None]
+    # Colour plus grain can overshoot: keep every channel within the range the inside has.
+    lo, hi = zip(*(cv2.minMaxLoc(ch, inside_u8)[:2] for ch in cv2.split(pixels)))
+    out.reshape(-1, 3)[sel] = np.clip(fill + 0.5, lo, hi).astype(np.uint8)
+    return out
+
+
+def region_texture(pixels: np.ndarray, mask: np.ndarray, long_side: float) -> tuple[np.ndarray, np.ndarray]:
+    """A region's own texture on a box, and its trusted interior (bool).
+
+    `pixels` where the region's `mask` is trusted, its continuation everywhere else (also on the
+    region's rim); sizes scale with the image's `long_side`, so proxy and export look alike.
+    """
+    inside = trusted_interior(mask, max(TEXTURE_INSET_MIN, TEXTURE_INSET * long_side))
+    return extend_texture(pixels, inside, MIRROR_KEEP * long_side, MIRROR_FADE * long_side), inside
+
+
 # ----- kling: rigid translation ----------------------------------------------------------------------
 def path_moves(points: Sequence[Sequence[float]], strength: float) -> bool:
     """True when a trajectory makes a region move (two points or more, some length, non-zero strength)."""
@@ -142,28 +267,35 @@ def _splat(pos: np.ndarray, val: np.ndarray, shape: tuple[int, int]) -> tuple[np
     return s.astype(np.float32), wsum.astype(np.float32)
 
 
-def push_pull(s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Fill a sparse weighted field everywhere: s = sum of w*v (h, w, 2), w = weights (h, w).
+def push_pull(s: np.ndarray, w: np.ndarray, relax: int = 0) -> np.ndarray:
+    """Fill a sparse weighted field everywhere: s = sum of w*v (h, w, c), w = weights (h, w).
 
     Coarser levels average the samples; on the way back each level keeps its own estimate where it has
-    enough weight and takes the smooth upsampled coarser estimate elsewhere.
+    enough weight and takes the smooth upsampled coarser estimate elsewhere. `relax` smoothing steps
+    per level (known values held) turn the fill into a membrane between its borders, like a multigrid
+    Laplace solve: a thin hole then takes the colours of its two sides, not of a wide coarse average.
     """
+    c = s.shape[2]
     levels = [(s, w)]
     while max(s.shape[:2]) > 2:
         h, wd = s.shape[:2]
         nh, nw = max(1, (h + 1) // 2), max(1, (wd + 1) // 2)
         area = (h * wd) / (nh * nw)
-        s = cv2.resize(s, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw, 2) * area
+        s = cv2.resize(s, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw, c) * area
         w = cv2.resize(w, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw) * area
         levels.append((s, w))
     s, w = levels[-1]
     est = np.where(w[..., None] > 0, s / np.maximum(w, 1e-12)[..., None], 0).astype(np.float32)
     for s, w in reversed(levels[:-1]):
         h, wd = w.shape
-        up = cv2.resize(est, (wd, h), interpolation=cv2.INTER_LINEAR).reshape(h, wd, 2)
+        up = cv2.resize(est, (wd, h), interpolation=cv2.INTER_LINEAR).reshape(h, wd, c)
         conf = np.clip(2.0 * w, 0.0, 1.0)[..., None]
         own = np.where(w[..., None] > 0, s / np.maximum(w, 1e-12)[..., None], 0)
         est = (own * conf + up * (1.0 - conf)).astype(np.float32)
+        if relax:
+            held, free = (own * conf).astype(np.float32), (1.0 - conf).astype(np.float32)
+            for _ in range(relax):
+                est = cv2.blur(est, (3, 3), borderType=cv2.BORDER_REPLICATE).reshape(h, wd, c) * free + held
     return est
 
 
@@ -208,16 +340,23 @@ def trajectory_velocity(
     ).reshape(y1 - y0, x1 - x0, 2)
 
 
-def loop_cycles(max_speed: float, period: float, long_side: float, fps: float) -> int:
-    """Flow-map cycles per loop period: enough that one cycle shifts at most LOOP_MAX_SHIFT of the image.
+def loop_cycles(max_speed: float, period: float, long_side: float) -> int:
+    """Flow-map cycles per loop period: enough that one cycle shifts at most LOOP_MAX_SHIFT of the image,
+    but no cycle shorter than MIN_CYCLE_SECONDS.
 
-    Relative to the image size, so a proxy preview and a full-size export animate alike.
+    Relative to the image size, so a proxy preview and a full-size export animate alike; independent of
+    the frame rate, so a clip at 8 fps shows the frames of the 24 fps clip at the same times.
     """
     if max_speed <= 0 or period <= 0:
         return 1
     k = int(math.ceil(max_speed * period / (LOOP_MAX_SHIFT * long_side) - 1e-9))
-    k_max = max(1, int(period * fps // MIN_CYCLE_FRAMES))
+    k_max = max(1, int(period / MIN_CYCLE_SECONDS + 1e-9))
     return max(1, min(k, k_max))
+
+
+def flow_reach(max_speed: float, period: float, cycles: int) -> float:
+    """Farthest a flow-map phase carries a pixel: the whole cycle at the region's top speed."""
+    return max_speed * period / max(1, cycles)
 
 
 def loop_phase(t: float, period: float, cycles: int) -> tuple[float, float, float]:

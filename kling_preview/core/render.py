@@ -6,11 +6,18 @@ keep editing while a frame is being made, then hand over the next Scene.
 
 Caching: `Renderer.update()` keeps every per-region cache whose key did not change, so editing one
 region rebuilds that region only. Keys come from `project.mask_revision` (bumped on every mask edit),
-the trajectory, the region's settings and the scene size.
+the trajectory, the region's settings and the scene size. A region's texture (below) depends on its
+mask only: trajectory edits and mode switches reuse it while it reaches far enough.
+
+Region textures: every moving region is drawn from its own texture (motion.region_texture: its pixels,
+continued past its edge from its interior only), never from the image, so no frame of a region shows
+the static mask, unpainted pixels or another region, however far its motion samples.
 
 Modes (see motion.py for the fields):
-- kling: each moving region's feathered layer is translated by d(t) over a clean plate (the image with
-  the moving regions inpainted at reduced resolution, refreshed per region when its mask changes);
+- kling: each moving region's feathered layer is translated by d(t). Path regions (objects) uncover a
+  clean plate (the image with them filled from their surroundings at reduced resolution, refreshed per
+  region when its mask changes); flow and ambient regions (stuff: water, sky) show their own texture
+  translated over their whole area, so they uncover more of themselves;
 - loop: two-phase flow-map loop along each region's velocity field (ambient-kind regions shimmer);
 - ambient: every region shimmers.
 The static mask is composited last from the original and the camera move is applied on top.
@@ -36,9 +43,13 @@ from .trajectory import arc_length, scale_points
 
 BBox = motion.BBox
 
-#: Long side of the clean plate's inpainting (inpainting cost grows with the hole's pixel count).
+#: Long side of the clean plate's fill (its cost grows with the hole's pixel count).
 PLATE_LONG_SIDE = 480
-PLATE_INPAINT_RADIUS = 3
+#: Context the plate's fill reads around a hole, and how far in (plate pixels) it mirrors the grain
+#: of the surroundings before fading to a smooth fill.
+PLATE_CONTEXT = 14
+PLATE_MIRROR_KEEP = 4.0
+PLATE_MIRROR_FADE = 12.0
 #: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
 STRIPE_ROWS = 128
 
@@ -239,31 +250,115 @@ class RegionGeometry:
 
 
 @dataclass(eq=False)
+class RegionTexture:
+    """A region's own texture (motion.region_texture) on its bbox grown by `margins` (top, bottom, left,
+    right), mirrored past the image border like BORDER_REFLECT_101, and its `rim`: the region's pixels on
+    the bbox that were refilled (outside its trusted interior).
+
+    Depends on the region's mask only, so a trajectory edit or a switch of mode reuses it as long as it
+    reaches far enough; every moving region samples its own, so none shows what borders it.
+    """
+
+    key: tuple
+    margins: tuple[int, int, int, int]
+    pixels: np.ndarray
+    rim: np.ndarray  # uint8 0/1 on the bbox
+
+    def covers(self, key: tuple, margins: tuple[int, int, int, int]) -> bool:
+        return self.key == key and all(have >= need for have, need in zip(self.margins, margins))
+
+
+def _region_texture(scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, ...]) -> RegionTexture:
+    """Fill inside the image, then mirror: what lies past the border is the texture at the border reflected."""
+    h, w = scene.labels.shape
+    y0, y1, x0, x1 = geom.bbox
+    top, bottom, left, right = margins
+    cy0, cy1, cx0, cx1 = max(y0 - top, 0), min(y1 + bottom, h), max(x0 - left, 0), min(x1 + right, w)
+    texture, inside = motion.region_texture(
+        scene.pixels[cy0:cy1, cx0:cx1], scene.labels[cy0:cy1, cx0:cx1] == label, max(h, w)
+    )
+    oy, ox = y0 - cy0, x0 - cx0
+    rim = (geom.mask & ~inside[oy : oy + y1 - y0, ox : ox + x1 - x0]).astype(np.uint8)
+    border = (cy0 - (y0 - top), y1 + bottom - cy1, cx0 - (x0 - left), x1 + right - cx1)
+    if any(border):
+        texture = cv2.copyMakeBorder(texture, *border, cv2.BORDER_REFLECT_101)
+    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim)
+
+
+class _Textures:
+    """Region textures by label, kept across updates while the mask is unchanged and they reach far enough
+    (a new one reaches a quarter further than asked, so small trajectory edits reuse it)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, RegionTexture] = {}
+        self.builds = 0
+
+    def get(self, scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, int, int, int]) -> RegionTexture:
+        key = geom.key[:-1]  # the feather does not change the texture
+        have = self.items.get(label)
+        if have is not None and have.covers(key, margins):
+            return have
+        self.builds += 1
+        tex = _region_texture(scene, label, geom, tuple(m + m // 4 + 4 for m in margins))
+        self.items[label] = tex
+        return tex
+
+    def retain(self, labels: set[int]) -> None:
+        self.items = {lab: tex for lab, tex in self.items.items() if lab in labels}
+
+
+@dataclass(eq=False)
 class FieldEntry:
-    """A region's share of the loop/ambient fields: where it wrote and how fast it flows."""
+    """A region's loop/ambient motion: its displacement field on its box and the texture it samples.
+
+    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the ambient B; both are x the
+    feathered alpha. `grid` holds the texture coordinates of the box's first rows: a stripe starting at
+    box row k samples the texture rows from k on through the same grid.
+    """
 
     key: tuple
     kind: str  # "flow" or "ambient"
     bbox: BBox
-    mask: np.ndarray
+    mask: np.ndarray  # uint8 0/1 on bbox
+    field: np.ndarray
+    field_b: np.ndarray | None
     speed: float
+    cycles: int
+    texture: RegionTexture
+    grid: np.ndarray
+    stripes: tuple[int, ...]  # per STRIPE_ROWS rows of bbox: 0 no region pixel, 1 some, 2 all
 
 
 @dataclass(eq=False)
 class KlingLayer:
     """A region's kling-mode layer: its pixels and alpha on its box, mirrored past the image border
     where the region touches it, so a region sliding in from the edge brings more of its own texture
-    (sky, water) instead of uncovering the clean plate there."""
+    (sky, water) instead of uncovering the clean plate there.
+
+    Flow and ambient regions are stuff (water, sky, foliage) rather than objects: what they uncover
+    is more of themselves. They keep `texture` (their RegionTexture, reaching past the region as far
+    as it travels); their whole `footprint` shows it translated, so they never uncover a plate
+    (inpainted from the mountains or a tree beside them), and their layer pixels come from it too (but
+    for the nearly transparent rim), so their anti-aliased rim never travels as a ghost outline.
+    """
 
     key: tuple
     box: BBox  # in image pixels; extends past the image on mirrored sides
     pixels: np.ndarray
     alpha: np.ndarray
+    texture: RegionTexture | None = None
+    footprint: np.ndarray | None = None  # uint8 0/1 on the region's bbox
+
+
+def _is_stuff(spec: RegionSpec) -> bool:
+    """Flow and ambient regions are stuff (water, sky, foliage); path regions are objects."""
+    return spec.kind != MotionKind.PATH
 
 
 def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> tuple:
-    """Geometry plus how far to mirror past each image border the region touches (top, bottom, left,
-    right): as far as the trajectory carries the region inward from that border."""
+    """Geometry, how far the region travels each way (top, bottom, left, right: stuff regions only, the
+    reach of their texture), then how far to mirror past each image border the region touches: as far
+    as the trajectory carries the region inward from that border."""
     h, w = scene.labels.shape
     y0, y1, x0, x1 = geom.bbox
     pts = np.asarray(spec.trajectory, dtype=np.float64)
@@ -272,27 +367,61 @@ def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> tuple:
     def reach(v: float) -> int:
         return int(math.ceil(v)) + 1 if v > 0 else 0
 
-    pads = (
-        reach(off[:, 1].max()) if y0 == 0 else 0,
-        reach(-off[:, 1].min()) if y1 == h else 0,
-        reach(off[:, 0].max()) if x0 == 0 else 0,
-        reach(-off[:, 0].min()) if x1 == w else 0,
-    )
-    return (geom.key, *pads)
+    reaches = (reach(off[:, 1].max()), reach(-off[:, 1].min()), reach(off[:, 0].max()), reach(-off[:, 0].min()))
+    pads = tuple(r if edge else 0 for r, edge in zip(reaches, (y0 == 0, y1 == h, x0 == 0, x1 == w)))
+    return (geom.key, reaches if _is_stuff(spec) else None, *pads)
 
 
-def _kling_layer(scene: Scene, geom: RegionGeometry, key: tuple) -> KlingLayer:
+def _kling_layer(scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: tuple, textures: _Textures) -> KlingLayer:
     top, bottom, left, right = key[-4:]
+    reaches = key[-5]
     y0, y1, x0, x1 = geom.bbox
-    pixels, alpha = scene.pixels[y0:y1, x0:x1], geom.alpha
+    box = (y0 - top, y1 + bottom, x0 - left, x1 + right)
+    alpha = geom.alpha
     if top or bottom or left or right:
-        pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_REFLECT_101)
         alpha = cv2.copyMakeBorder(alpha, top, bottom, left, right, cv2.BORDER_REFLECT_101)
-    return KlingLayer(key, (y0 - top, y1 + bottom, x0 - left, x1 + right), pixels, alpha)
+    if reaches is None:
+        pixels = scene.pixels[y0:y1, x0:x1]
+        if top or bottom or left or right:
+            pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_REFLECT_101)
+        return KlingLayer(key, box, pixels, alpha)
+    # Stuff: the texture covers every point the footprint looks back to (x - d for every offset d).
+    tex = textures.get(scene, spec.label, geom, reaches)
+    mt, _, ml, _ = tex.margins
+    bh, bw = y1 - y0, x1 - x0
+    # The layer keeps the source on its rim, where its alpha is nearly zero: the footprint already shows
+    # the texture there once the region moves, and the first frame stays exactly the source.
+    pixels = tex.pixels[mt - top : mt + bh + bottom, ml - left : ml + bw + right].copy()
+    cv2.copyTo(scene.pixels[y0:y1, x0:x1], tex.rim, pixels[top : top + bh, left : left + bw])
+    return KlingLayer(key, box, pixels, alpha, tex, geom.mask.astype(np.uint8))
+
+
+def _draw_footprint(
+    out: np.ndarray, source: np.ndarray, bbox: BBox, layer: KlingLayer, dx: float, dy: float, reveal: float
+) -> None:
+    """A stuff region's own area shows its texture translated by (dx, dy). The rim (refilled in the
+    texture) turns from the source into the texture over the first feather-width of travel, so the
+    first frame is exactly the source."""
+    tex = layer.texture
+    assert tex is not None and layer.footprint is not None
+    y0, y1, x0, x1 = bbox
+    mt, _, ml, _ = tex.margins
+    m = np.array([[1.0, 0.0, ml - dx], [0.0, 1.0, mt - dy]])
+    warped = cv2.warpAffine(
+        tex.pixels,
+        m,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    if reveal < 1.0:
+        mix = cv2.addWeighted(source[y0:y1, x0:x1], 1.0 - reveal, warped, reveal, 0.0)
+        cv2.copyTo(mix, tex.rim, warped)
+    cv2.copyTo(warped, layer.footprint, out[y0:y1, x0:x1])
 
 
 class _Plate:
-    """The clean plate: the image with every moving region filled by inpainting (kling mode).
+    """The clean plate: the image with every moving path region filled from its surroundings (kling mode).
 
     Refreshed per region: a changed region's box is restored from the original and only its own hole
     is inpainted again, at reduced resolution, with the other regions' fills as known context.
@@ -316,7 +445,7 @@ class _Plate:
         hole_labels = np.array(sorted(moving), dtype=np.uint8)
         h, w = scene.labels.shape
         ps = min(1.0, PLATE_LONG_SIDE / max(h, w))
-        margin = int(math.ceil((PLATE_INPAINT_RADIUS + 3) / ps)) + 2
+        margin = int(math.ceil(PLATE_CONTEXT / ps)) + 2
         for lab in changed:
             boxes = [entry[1] for entry in (self.holes.get(lab), moving.get(lab)) if entry is not None]
             box = motion.expand_bbox(motion.union_bbox(boxes), margin, (h, w))
@@ -346,141 +475,147 @@ class _Plate:
             # Nothing around to inpaint from: a heavy blur of what was there is the best guess.
             crop[...] = cv2.GaussianBlur(crop, (0, 0), max(ch, cw) / 8.0)
             return
-        filled = cv2.inpaint(small, small_hole, PLATE_INPAINT_RADIUS, cv2.INPAINT_TELEA)
-        # Soften the inpainting's radial streaks; only hole pixels are taken from the result.
-        filled = cv2.GaussianBlur(filled, (0, 0), 1.5)
+        # The surroundings mirrored into the hole near its edge, a smooth push-pull fill deeper in: no
+        # radial streaks (as cv2.inpaint leaves), and the grain continues up to the edge.
+        filled = motion.extend_texture(small, small_hole == 0, PLATE_MIRROR_KEEP, PLATE_MIRROR_FADE)
         up = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_LINEAR)
         cv2.copyTo(up, hole_u8, crop)
 
 
 class _Fields:
-    """Combined loop/ambient displacement fields over the image, written region by region.
+    """Loop/ambient fields, one entry per moving region, rebuilt only when its key changes.
 
-    Regions never overlap and each field is zero outside its region, so a region's share can be
-    cleared and rewritten without touching the others.
+    Every region is warped from its own texture into its own pixels: regions never sample each other,
+    the static mask or unpainted pixels, and each flow region has its own cycle count.
     """
 
     def __init__(self) -> None:
         self.base: tuple | None = None
         self.entries: dict[int, FieldEntry] = {}
-        self.velocity: np.ndarray | None = None  # px/s, (H, W, 2)
-        self.amb_a: np.ndarray | None = None  # px, (H, W, 2)
-        self.amb_b: np.ndarray | None = None
-        self.box: BBox | None = None
-        self.grid: np.ndarray | None = None
-        self.cycles = 1
+        self.copy_rows: list[tuple[int, int]] = []
         self.builds = 0  # region fields computed, for cache_info()
 
-    def update(self, scene: Scene, wanted: dict[int, tuple[tuple, str, RegionSpec, RegionGeometry]]) -> None:
+    @property
+    def cycles(self) -> int:
+        """The largest cycle count of the flow regions (1 without any)."""
+        return max((e.cycles for e in self.entries.values() if e.kind == "flow"), default=1)
+
+    def update(
+        self, scene: Scene, wanted: dict[int, tuple[tuple, str, RegionSpec, RegionGeometry]], textures: _Textures
+    ) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base:
-            builds = self.builds
-            self.__init__()
-            self.base, self.builds = base, builds
-        h, w = scene.labels.shape
-        for lab in list(self.entries):
-            want = wanted.get(lab)
-            if want is None or want[0] != self.entries[lab].key:
-                self._clear(self.entries.pop(lab))
+            self.base, self.entries = base, {}
+        entries: dict[int, FieldEntry] = {}
         for lab, (key, kind, spec, geom) in wanted.items():
-            if lab in self.entries:
-                continue
-            self.entries[lab] = self._write(scene, key, kind, spec, geom)
-            self.builds += 1
-        if not any(e.kind == "flow" for e in self.entries.values()):
-            self.velocity = None
-        if not any(e.kind == "ambient" for e in self.entries.values()):
-            self.amb_a = self.amb_b = None
-        box = motion.union_bbox(e.bbox for e in self.entries.values())
-        if box != self.box:
-            self.box = box
-            self.grid = motion.pixel_grid(box) if box is not None else None
-        max_speed = max((e.speed for e in self.entries.values() if e.kind == "flow"), default=0.0)
-        self.cycles = motion.loop_cycles(max_speed, scene.period, max(h, w), scene.fps)
+            entry = self.entries.get(lab)
+            if entry is None or entry.key != key:
+                entry = self._build(scene, key, kind, spec, geom, textures)
+                self.builds += 1
+            entries[lab] = entry
+        self.entries = entries
+        # Rows that no full-width region overwrites completely: only these are copied from the source.
+        h, w = scene.labels.shape
+        covered = np.zeros(h + 2, bool)  # row r is covered[r + 1]; a covered row pads each end
+        covered[0] = covered[-1] = True
+        for e in entries.values():
+            y0, y1, x0, x1 = e.bbox
+            rows = e.grid.shape[0]
+            if (x0, x1) == (0, w):
+                for i, r0 in enumerate(range(y0, y1, rows)):
+                    if e.stripes[i] == 2:
+                        covered[r0 + 1 : min(r0 + rows, y1) + 1] = True
+        edges = np.flatnonzero(covered[1:] != covered[:-1])
+        self.copy_rows = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
-    def _clear(self, entry: FieldEntry) -> None:
-        y0, y1, x0, x1 = entry.bbox
-        targets = [self.velocity] if entry.kind == "flow" else [self.amb_a, self.amb_b]
-        for arr in targets:
-            if arr is not None:
-                np.copyto(arr[y0:y1, x0:x1], 0.0, where=entry.mask[..., None])
-
-    def _alloc(self, shape: tuple[int, int]) -> np.ndarray:
-        return np.zeros((*shape, 2), dtype=np.float32)
-
-    def _write(self, scene: Scene, key: tuple, kind: str, spec: RegionSpec, geom: RegionGeometry) -> FieldEntry:
+    @staticmethod
+    def _build(
+        scene: Scene, key: tuple, kind: str, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
+    ) -> FieldEntry:
         y0, y1, x0, x1 = geom.bbox
         shape = scene.labels.shape
-        where = geom.mask[..., None]
         alpha = geom.alpha[..., None]
+        field_b = None
         if kind == "flow":
             speed = abs(spec.strength) * arc_length(spec.trajectory) / scene.period
             vel = motion.trajectory_velocity(spec.trajectory, speed, geom.bbox, shape)
             if spec.strength < 0:
                 vel = -vel
-            if self.velocity is None:
-                self.velocity = self._alloc(shape)
-            np.copyto(self.velocity[y0:y1, x0:x1], vel * alpha, where=where)
-            return FieldEntry(key, kind, geom.bbox, geom.mask, speed)
-        amp = motion.ambient_amplitude(spec.strength, shape)
-        a, b = motion.ambient_noise(geom.bbox, shape)
-        if self.amb_a is None:
-            self.amb_a, self.amb_b = self._alloc(shape), self._alloc(shape)
-        np.copyto(self.amb_a[y0:y1, x0:x1], a * (alpha * amp), where=where)
-        np.copyto(self.amb_b[y0:y1, x0:x1], b * (alpha * amp), where=where)
-        return FieldEntry(key, kind, geom.bbox, geom.mask, 0.0)
+            field = np.ascontiguousarray(vel * alpha, dtype=np.float32)
+            cycles = motion.loop_cycles(speed, scene.period, max(shape))
+            reach = motion.flow_reach(speed, scene.period, cycles)
+        else:
+            amp = motion.ambient_amplitude(spec.strength, shape)
+            a, b = motion.ambient_noise(geom.bbox, shape)
+            field, field_b = a * (alpha * amp), b * (alpha * amp)
+            speed, cycles = 0.0, 1
+            # |A cos + B sin| <= sqrt(|A|^2 + |B|^2) at every pixel.
+            sq = np.einsum("ijk,ijk->ij", field, field) + np.einsum("ijk,ijk->ij", field_b, field_b)
+            reach = float(np.sqrt(sq.max())) if sq.size else 0.0
+        margin = int(math.ceil(reach)) + 2  # + bilinear support
+        tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
+        mt, _, ml, _ = tex.margins
+        rows = min(STRIPE_ROWS, y1 - y0)
+        grid = motion.pixel_grid((mt, mt + rows, ml, ml + (x1 - x0)))
+        parts = (geom.mask[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS))
+        stripes = tuple(2 if part.all() else int(part.any()) for part in parts)
+        mask = geom.mask.astype(np.uint8)
+        return FieldEntry(key, kind, geom.bbox, mask, field, field_b, speed, cycles, tex, grid, stripes)
 
-    def render(self, out: np.ndarray, pixels: np.ndarray, t: float, period: float) -> None:
-        """Warp the moving box of `out` (a copy of `pixels`) for time t, one stripe of rows at a time.
+    def render(self, pixels: np.ndarray, t: float, period: float) -> np.ndarray:
+        """A new frame at time t: the source with every moving region warped from its own texture."""
+        out = np.empty_like(pixels)
+        for r0, r1 in self.copy_rows:
+            out[r0:r1] = pixels[r0:r1]
+        for entry in self.entries.values():
+            _warp_region(out, entry, t, period)
+        return out
 
-        Each phase samples I(x - phase x cycle x V(x)) (texture carried along V), plus the ambient
-        offset A cos + B sin; the two phases are cross-faded.
-        """
-        if self.box is None or self.grid is None:
-            return
-        y0, y1, x0, x1 = self.box
-        flow = self.velocity is not None
-        amb = self.amb_a is not None
-        if flow:
-            cycle = period / self.cycles
-            phi0, phi1, w0 = motion.loop_phase(t, period, self.cycles)
-            phases = [(phi0 * cycle, w0), (phi1 * cycle, 1.0 - w0)]
-            # A phase whose weight rounds to nothing is skipped (it is the one restarting).
-            phases = [p for p in phases if p[1] > 1.0 / 512] or phases[:1]
-            total = sum(p[1] for p in phases)
-            phases = [(s, wt / total) for s, wt in phases]
-        if amb:
-            ca, sa = motion.ambient_phase(t, period)
-        width = x1 - x0
-        rows = max(1, min(STRIPE_ROWS, y1 - y0))
-        base = np.empty((rows, width, 2), np.float32)
-        maps = [np.empty((rows, width, 2), np.float32) for _ in range(2)]
-        imgs = [np.empty((rows, width, 3), np.uint8) for _ in range(2)]
-        for r0 in range(y0, y1, rows):
-            r1 = min(r0 + rows, y1)
-            n = r1 - r0
-            grid = self.grid[r0 - y0 : r1 - y0]
-            if amb:
-                b = base[:n]
-                cv2.scaleAdd(self.amb_a[r0:r1, x0:x1], ca, grid, dst=b)
-                cv2.scaleAdd(self.amb_b[r0:r1, x0:x1], sa, b, dst=b)
-            else:
-                b = grid
-            dst = out[r0:r1, x0:x1]
-            if not flow:
-                cv2.remap(pixels, b, None, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_REFLECT_101)
-                continue
-            vel = self.velocity[r0:r1, x0:x1]
-            if len(phases) == 1:
-                m = maps[0][:n]
-                cv2.scaleAdd(vel, -phases[0][0], b, dst=m)
-                cv2.remap(pixels, m, None, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_REFLECT_101)
-                continue
-            for i, (shift, _) in enumerate(phases):
-                m = maps[i][:n]
-                cv2.scaleAdd(vel, -shift, b, dst=m)
-                cv2.remap(pixels, m, None, cv2.INTER_LINEAR, dst=imgs[i][:n], borderMode=cv2.BORDER_REFLECT_101)
-            cv2.addWeighted(imgs[0][:n], phases[0][1], imgs[1][:n], phases[1][1], 0.0, dst=dst)
+
+def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> None:
+    """Draw one region at time t, one stripe of rows at a time (the stripe's maps stay in cache).
+
+    Flow: each phase samples the texture at x - phase x cycle x V(x) (texture carried along V) and the
+    two phases are cross-faded; ambient: at x + A cos + B sin.
+    """
+    y0, y1, x0, x1 = e.bbox
+    if e.kind == "flow":
+        cycle = period / e.cycles
+        phi0, phi1, w0 = motion.loop_phase(t, period, e.cycles)
+        phases = [(-phi0 * cycle, w0), (-phi1 * cycle, 1.0 - w0)]
+        # A phase whose weight rounds to nothing is skipped (it is the one restarting).
+        phases = [p for p in phases if p[1] > 1.0 / 512] or phases[:1]
+        total = sum(p[1] for p in phases)
+        phases = [(s, wt / total) for s, wt in phases]
+    else:
+        ca, sa = motion.ambient_phase(t, period)
+        phases = [(ca, 1.0)]
+    width = x1 - x0
+    rows = e.grid.shape[0]
+    maps = np.empty((rows, width, 2), np.float32)
+    imgs = [np.empty((rows, width, 3), np.uint8) for _ in phases] if len(phases) > 1 else []
+    spare = np.empty((rows, width, 3), np.uint8)
+    texture = e.texture.pixels
+    for i, r0 in enumerate(range(y0, y1, rows)):
+        state = e.stripes[i]
+        if not state:
+            continue
+        n = min(rows, y1 - r0)
+        k0 = r0 - y0
+        src = texture[k0:]  # the grid's texture rows are relative to the stripe's first row
+        dst = out[r0 : r0 + n, x0:x1]
+        target = dst if state == 2 else spare[:n]
+        m = maps[:n]
+        for j, (scale, _) in enumerate(phases):
+            cv2.scaleAdd(e.field[k0 : k0 + n], scale, e.grid[:n], dst=m)
+            if e.field_b is not None:
+                cv2.scaleAdd(e.field_b[k0 : k0 + n], sa, m, dst=m)
+            img = imgs[j][:n] if imgs else target
+            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=img, borderMode=cv2.BORDER_REFLECT_101)
+        if imgs:
+            cv2.addWeighted(imgs[0][:n], phases[0][1], imgs[1][:n], phases[1][1], 0.0, dst=target)
+        if state == 1:
+            cv2.copyTo(target, e.mask[k0 : k0 + n], dst)
 
 
 # ----- the renderer --------------------------------------------------------------------------------
@@ -501,6 +636,7 @@ class Renderer:
         self._fields: _Fields | None = None
         self._layers: list[tuple[RegionSpec, RegionGeometry, KlingLayer]] = []
         self._layer_cache: dict[int, KlingLayer] = {}
+        self._textures = _Textures()
         self._static: tuple[tuple, BBox | None, np.ndarray | None] | None = None
         self._geometry_builds = 0
         self._plate_fills = 0
@@ -532,12 +668,13 @@ class Renderer:
 
     def cache_info(self) -> dict[str, int]:
         """How much work the caches have done so far: region geometries (mask, feather) computed,
-        clean-plate inpaintings, loop/ambient region fields built."""
+        clean-plate inpaintings, loop/ambient region fields built, region textures grown."""
         with self._lock:
             return {
                 "geometry_builds": self._geometry_builds,
                 "plate_fills": self._plate_fills + (self._plate.fills if self._plate else 0),
                 "field_builds": self._field_builds + (self._fields.builds if self._fields else 0),
+                "texture_builds": self._textures.builds,
             }
 
     def update(self, scene: Scene) -> None:
@@ -575,7 +712,8 @@ class Renderer:
                     continue
                 if scene.mode == "kling":
                     layers.append((spec, geom, self._layer(scene, spec, geom)))
-                    holes[spec.label] = (geom.key[:-1], geom.bbox)  # the feather does not change the hole
+                    if not _is_stuff(spec):  # stuff regions cover their own area: no plate shows there
+                        holes[spec.label] = (geom.key[:-1], geom.bbox)  # the feather does not change the hole
                 else:
                     wanted[spec.label] = (scene.region_key(spec) + (scene.period,), kind, spec, geom)
             if scene.mode == "kling":
@@ -589,10 +727,11 @@ class Renderer:
                     self._plate_fills += self._plate.fills
                 self._plate = None
                 self._fields = self._fields or _Fields()
-                self._fields.update(scene, wanted)
+                self._fields.update(scene, wanted, self._textures)
             self._layers = layers
             live_layers = {spec.label for spec, _, _ in layers}
             self._layer_cache = {k: v for k, v in self._layer_cache.items() if k in live_layers}
+            self._textures.retain(live_layers | set(wanted))
             self._update_static(scene)
             self.warnings = warnings
 
@@ -601,7 +740,7 @@ class Renderer:
         cached = self._layer_cache.get(spec.label)
         if cached is not None and cached.key == key:
             return cached
-        layer = _kling_layer(scene, geom, key)
+        layer = _kling_layer(scene, spec, geom, key, self._textures)
         self._layer_cache[spec.label] = layer
         return layer
 
@@ -656,11 +795,13 @@ class Renderer:
                 out = self._plate.image.copy()
                 u = min(max(t / scene.seconds, 0.0), 1.0) if scene.seconds > 0 else 1.0
                 offsets = [motion.kling_offset(spec.trajectory, u, spec.strength) for spec, _, _ in self._layers]
-                for (spec, geom, _), (dx, dy) in zip(self._layers, offsets):
+                for (spec, geom, layer), (dx, dy) in zip(self._layers, offsets):
                     # The plate shows through gradually over the first feather-width of travel, so the
                     # first frame is exactly the source and the feathered edge never flashes.
                     reveal = math.hypot(dx, dy) / max(spec.feather, 1.0)
-                    if reveal < 1.0:
+                    if layer.texture is not None:
+                        _draw_footprint(out, scene.pixels, geom.bbox, layer, dx, dy, reveal)
+                    elif reveal < 1.0:
                         y0, y1, x0, x1 = geom.bbox
                         mix = cv2.addWeighted(
                             scene.pixels[y0:y1, x0:x1], 1.0 - reveal, self._plate.image[y0:y1, x0:x1], reveal, 0.0
@@ -670,9 +811,8 @@ class Renderer:
                     _composite(out, layer, dx, dy)
                 self._composite_static(out, scene)
             else:
-                out = scene.pixels.copy()
                 assert self._fields is not None
-                self._fields.render(out, scene.pixels, t, scene.period)
+                out = self._fields.render(scene.pixels, t, scene.period)
             if scene.camera_axis is not None and scene.seconds > 0:
                 u = min(max(t / scene.seconds, 0.0), 1.0)
                 out = camera.apply(out, scene.camera_axis, scene.camera_value, u)
