@@ -174,11 +174,13 @@ class Screenshots:
         self.grab(window, "trajectory-tool.png")
         window.set_tool("motion_brush")
 
+        preview = window.preview
+        if not preview.is_playing():  # the sample starts playing by itself; older states may not
+            preview.play()
         before = len(set(frames))
-        window.toggle_play()
         self.wait_until(lambda: len(set(frames)) >= before + 12, "the preview to play", timeout=120)
         self.grab(window, "preview-playing.png")
-        window.toggle_play()
+        preview.pause()
 
         self.with_modal(window.act_export.trigger, self._shoot_export, "the Export dialog")
         self.with_modal(window.act_shortcuts.trigger, lambda d: self.grab(d, "shortcuts.png"), "the shortcuts dialog")
