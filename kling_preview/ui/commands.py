@@ -20,7 +20,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from kling_preview.core.errors import LimitError
 from kling_preview.core.masks import STATIC, MaskEdit
-from kling_preview.core.project import MAX_REGIONS, Project, Region
+from kling_preview.core.project import MAX_REGIONS, CameraMove, Project, Region
 
 Point = tuple[float, float]
 
@@ -60,6 +60,7 @@ class Document(QObject):
     trajectoryChanged = Signal(int)  # region label
     targetChanged = Signal(int)  # label, 0 for none
     overlayChanged = Signal()  # display-only state (static mask shown or hidden)
+    settingsChanged = Signal(str)  # a request setting (a project.kling field) or "camera" changed
     edited = Signal()  # the project's content changed (any command done or undone)
 
     def __init__(self, parent: QObject | None = None):
@@ -139,6 +140,10 @@ class Document(QObject):
 
     def notify_trajectory(self, label: int) -> None:
         self.trajectoryChanged.emit(label)
+        self.edited.emit()
+
+    def notify_settings(self, key: str) -> None:
+        self.settingsChanged.emit(key)
         self.edited.emit()
 
 
@@ -331,6 +336,68 @@ class SetRegionAttrCommand(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetRegionAttrCommand) or (other.label, other.attr) != (self.label, self.attr):
+            return False
+        self.new = other.new
+        if self.new == self.old:
+            self.setObsolete(True)
+        return True
+
+
+#: Undo texts of the request settings (fields of `project.kling`) and of the camera move ("camera").
+SETTING_TEXT = {
+    "model_name": "Change model",
+    "mode": "Change mode",
+    "duration": "Change duration",
+    "prompt": "Edit prompt",
+    "negative_prompt": "Edit negative prompt",
+    "cfg_scale": "Change creativity / relevance",
+    "camera": "Change camera move",
+}
+_SETTING_MERGE_ID = 0x4B60
+
+
+class SetProjectSettingCommand(QUndoCommand):
+    """Change one request setting or the camera move (value: a CameraMove).
+
+    Steps carrying the same `burst` token (one typing burst in a prompt, one slider drag) merge into
+    one undo step; None never merges.
+    """
+
+    def __init__(self, doc: Document, key: str, old: Any, new: Any, burst: int | None = None):
+        if key not in SETTING_TEXT:
+            raise ValueError(f"unknown project setting {key!r}")
+        super().__init__(SETTING_TEXT[key])
+        if key == "camera":
+            old, new = replace(old), replace(new)  # copies: the project's own object changes later
+        self.doc, self.key, self.old, self.new, self.burst = doc, key, old, new, burst
+
+    def _set(self, value: Any) -> None:
+        project = self.doc.project
+        if project is None:
+            return
+        if self.key == "camera":
+            camera: CameraMove = value
+            project.camera.axis, project.camera.value = camera.axis, camera.value
+        else:
+            setattr(project.kling, self.key, value)
+        self.doc.notify_settings(self.key)
+
+    def redo(self) -> None:
+        self._set(self.new)
+
+    def undo(self) -> None:
+        self._set(self.old)
+
+    def id(self) -> int:
+        return -1 if self.burst is None else _SETTING_MERGE_ID + list(SETTING_TEXT).index(self.key)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (
+            not isinstance(other, SetProjectSettingCommand)
+            or other.key != self.key
+            or other.burst is None
+            or other.burst != self.burst
+        ):
             return False
         self.new = other.new
         if self.new == self.old:

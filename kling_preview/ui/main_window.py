@@ -48,8 +48,9 @@ from kling_preview.core import trajectory as traj
 from kling_preview.core.errors import KlingPreviewError
 from kling_preview.core.inputs import load_input
 from kling_preview.core.masks import STATIC
-from kling_preview.core.project import Project
+from kling_preview.core.project import MAX_REGIONS, Project
 from kling_preview.core.projectfile import save_project
+from kling_preview.core.spec.tracks import read_tracks, write_ati, write_kjnodes
 from kling_preview.resources import sample_project_path
 
 from . import settings as app_settings
@@ -57,8 +58,9 @@ from . import tools as T
 from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
-from .commands import Document, SetTrajectoryCommand
+from .commands import AddRegionCommand, Document, SetTrajectoryCommand
 from .dialogs.help import show_about, show_shortcuts
+from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
 from .panels.regions import RegionsPanel
 from .panels.validation import ValidationPanel
@@ -78,6 +80,14 @@ OPEN_FILTERS = ";;".join(
     ]
 )
 SAVE_FILTER = "Kling Preview project (*.klproj)"
+TRACKS_OPEN_FILTER = "Trajectory files: KJNodes coordinates or Wan ATI tracks (*.json *.txt);;All files (*)"
+KJNODES_FILTER = "KJNodes spline coordinates (*.json)"
+ATI_FILTER = "Wan ATI tracks, 121 points each (*.json)"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
 
 def _tool_icon(name: str, size: int = 28) -> QIcon:
     """Small painted icons, so the app needs no image assets for its tools."""
@@ -154,11 +164,13 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.path: Path | None = None  # where Save writes (.klproj), None until saved or opened from one
         self.source: Path | None = None  # the file or folder the project was opened from
+        self._preview_affected = True  # False while a request setting the preview does not show is applied
         self.canvas = Canvas(self.doc, self)
         self.setCentralWidget(self.canvas)
         self.regions = RegionsPanel(self.doc)
         self.preview = PreviewPanel()
         self.validation = ValidationPanel()
+        self.kling_settings = KlingSettingsPanel(self.doc)
         self.history = QUndoView(self.doc.stack)
         self.history.setObjectName("history")
         self.history.setEmptyLabel("<opened>")
@@ -194,7 +206,11 @@ class MainWindow(QMainWindow):
         self.preview_dock = self._dock("Preview", "previewDock", self.preview, right)
         self.validation_dock = self._dock("Kling check", "validationDock", self.validation, right)
         self.history_dock = self._dock("History", "historyDock", self.history, right)
+        self.kling_dock = self._dock("Kling request", "klingDock", self.kling_settings, right)
+        # Beside the regions: while the request is edited the Kling check below stays in view.
+        self.tabifyDockWidget(self.regions_dock, self.kling_dock)
         self.tabifyDockWidget(self.validation_dock, self.history_dock)
+        self.regions_dock.raise_()
         self.validation_dock.raise_()
         self.resizeDocks([self.regions_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks(
@@ -233,6 +249,10 @@ class MainWindow(QMainWindow):
         self.act_save = a("&Save", self.save, ["Ctrl+S"], "Save the project (.klproj)")
         self.act_save_as = a("Save &As...", lambda: self.save_as(), ["Ctrl+Shift+S"], "Save under a new name")
         self.act_export = a("&Export...", self.export, ["Ctrl+E"], "Kling request bundle or a preview video")
+        self.act_import_tracks = a("&Import Trajectories...", lambda: self.import_trajectories(), None,
+                                   "Set the regions' trajectories from a KJNodes or Wan ATI file")  # fmt: skip
+        self.act_export_tracks = a("Export Tra&jectories...", lambda: self.export_trajectories(), None,
+                                   "Write the regions' trajectories as KJNodes or Wan ATI JSON")  # fmt: skip
         self.act_close_project = a("&Close Project", self.close_project, ["Ctrl+W"])
         self.act_quit = a("&Quit", self.close, ["Ctrl+Q"])
         self.act_undo = a("&Undo", self.undo, ["Ctrl+Z"])
@@ -285,6 +305,7 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_save, self.act_save_as])
         m.addSeparator()
         m.addAction(self.act_export)
+        m.addActions([self.act_import_tracks, self.act_export_tracks])
         m.addSeparator()
         m.addActions([self.act_close_project, self.act_quit])
 
@@ -302,7 +323,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_play)
         m.addSeparator()
         panels = m.addMenu("&Panels")
-        for dock in (self.regions_dock, self.preview_dock, self.validation_dock, self.history_dock):
+        for dock in (self.regions_dock, self.kling_dock, self.preview_dock, self.validation_dock, self.history_dock):
             panels.addAction(dock.toggleViewAction())
 
         m = bar.addMenu("&Tools")
@@ -389,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.doc
+        doc.settingsChanged.connect(self._on_setting_changed)
         doc.edited.connect(self._after_edit)
         doc.stack.cleanChanged.connect(self._update_title)
         doc.stack.canUndoChanged.connect(self._update_undo_actions)
@@ -477,7 +499,7 @@ class MainWindow(QMainWindow):
         for act in (
             self.act_save, self.act_save_as, self.act_export, self.act_close_project, self.act_add_region,
             self.act_delete_region, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual,
-            self.act_resample, self.act_clear_path,
+            self.act_resample, self.act_clear_path, self.act_import_tracks, self.act_export_tracks,
         ):  # fmt: skip
             act.setEnabled(has)
         self.size_label.setText(f"{self.project.size[0]} x {self.project.size[1]} px" if has else "")
@@ -670,6 +692,120 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self.project, self, self._start_dir()).exec()
 
+    # ----- trajectory files ------------------------------------------------------------------------
+    def import_trajectories(self, path: str | Path | None = None) -> bool:
+        """Give region i track i of a KJNodes or Wan ATI file, as one undo step.
+
+        Regions are added for more tracks, up to Kling's six; tracks beyond that are reported and left
+        out. Tracks over 77 points are resampled to 77 (Kling's limit); points outside the image are
+        kept as they are, for the Kling check to list.
+        """
+        project = self.project
+        if project is None:
+            return False
+        self.canvas.commit_pending()
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import trajectories", self._start_dir(), TRACKS_OPEN_FILTER)
+            if not chosen:
+                return False
+            path = chosen
+        path = Path(path)
+        try:
+            tracks = read_tracks(path)
+        except KlingPreviewError as exc:
+            self._error("Could not import trajectories", str(exc))
+            return False
+        except Exception as exc:  # a bug must not take the window down with it
+            log.exception("importing trajectories from %s failed", path)
+            self._error("Could not import trajectories", f"{path}: {exc}")
+            return False
+        if not tracks:
+            self._error("Could not import trajectories", f"{path}: the file holds no trajectory")
+            return False
+        self._remember_dir(path)
+        used = [traj.fit_to_limit(t) for t in tracks[:MAX_REGIONS]]
+        shortened = sum(1 for t in tracks[:MAX_REGIONS] if len(t) > traj.MAX_POINTS)
+        added = 0
+        self.doc.stack.beginMacro(f"Import trajectories from {path.name}")
+        try:
+            for i, points in enumerate(used):
+                if i < len(project.regions):
+                    label, old = project.regions[i].label, project.regions[i].trajectory
+                else:
+                    command = AddRegionCommand(self.doc, select=False)
+                    self.doc.push(command)
+                    label, old = command.label, []
+                    added += 1
+                assert label is not None
+                self.doc.push(SetTrajectoryCommand(self.doc, label, old, points, "Set trajectory"))
+        finally:
+            self.doc.stack.endMacro()
+        if self.doc.target is None:
+            self.doc.set_target(project.regions[0].label)
+        notes = [f"Imported {_count(len(used), 'trajectory', 'trajectories')} from {path.name}"]
+        if added:
+            notes.append(f"{_count(added, 'region', 'regions')} added: paint the masks")
+        if shortened:
+            notes.append(f"{shortened} resampled to {traj.MAX_POINTS} points")
+        self.statusBar().showMessage("; ".join(notes), 15000)
+        if len(tracks) > MAX_REGIONS:
+            left_out = (
+                f"trajectory {MAX_REGIONS + 1}"
+                if len(tracks) == MAX_REGIONS + 1
+                else f"trajectories {MAX_REGIONS + 1} to {len(tracks)}"
+            )
+            QMessageBox.warning(
+                self,
+                "Trajectories left out",
+                f"{path.name} has {len(tracks)} trajectories, but Kling accepts at most {MAX_REGIONS} motion-brush "
+                f"regions: the first {MAX_REGIONS} were imported, {left_out} left out.",
+            )
+        return True
+
+    def export_trajectories(self, path: str | Path | None = None, fmt: str = "kjnodes") -> bool:
+        """Write the regions' trajectories in region order: KJNodes coordinates ("kjnodes") or Wan ATI
+        tracks ("ati", 121 points each). Without `path` a dialog asks for the file and the format."""
+        if fmt not in ("kjnodes", "ati"):
+            raise ValueError(f"unknown trajectory format {fmt!r}")
+        project = self.project
+        if project is None:
+            return False
+        self.canvas.commit_pending()
+        regions = [r for r in project.regions if r.trajectory]
+        if not regions:
+            self._inform("No region has a trajectory to export yet (draw one with the Trajectory tool, T).")
+            return False
+        if path is None:
+            base = self.path or self.source
+            stem = base.stem if base is not None else Path(project.image.name).stem
+            start = str(Path(self._start_dir()) / f"{stem}-trajectories.json")
+            chosen, selected = QFileDialog.getSaveFileName(
+                self, "Export trajectories", start, f"{KJNODES_FILTER};;{ATI_FILTER}"
+            )
+            if not chosen:
+                return False
+            path, fmt = chosen, "ati" if selected == ATI_FILTER else "kjnodes"
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        writer = write_ati if fmt == "ati" else write_kjnodes
+        try:
+            writer(path, [r.trajectory for r in regions])
+        except KlingPreviewError as exc:
+            self._error("Could not export trajectories", str(exc))
+            return False
+        except Exception as exc:
+            log.exception("exporting trajectories to %s failed", path)
+            self._error("Could not export trajectories", f"{path}: {exc}")
+            return False
+        self._remember_dir(path)
+        text = f"Exported {_count(len(regions), 'trajectory', 'trajectories')} to {path.name}"
+        missing = [r.name for r in project.regions if not r.trajectory]
+        if missing:
+            text += f" ({', '.join(missing)}: no trajectory, left out)"
+        self.statusBar().showMessage(text, 10000)
+        return True
+
     def open_recovered(self, project: Project, source: str | None) -> None:
         """Show a project restored after a crash, marked as unsaved."""
         show_recovered(self, project, source)
@@ -726,8 +862,15 @@ class MainWindow(QMainWindow):
         self.doc.stack.redo()
 
     def _after_edit(self) -> None:
-        self.preview.schedule_update()
+        if self._preview_affected:
+            self.preview.schedule_update()
+        self._preview_affected = True
         self.validation.schedule_update()
+
+    def _on_setting_changed(self, key: str) -> None:
+        # Emitted just before `edited`: of the request settings only the camera move shows in the
+        # preview, so typing a prompt does not restart the frames.
+        self._preview_affected = key == "camera"
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.stack
