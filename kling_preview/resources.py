@@ -7,10 +7,11 @@ from pathlib import Path
 
 
 def assets_dir() -> Path:
-    """The `assets/` folder: beside the package in a checkout, inside the bundle when frozen."""
+    """The `assets/` folder: inside the bundle when frozen, beside the package in a checkout, else a wheel's."""
     frozen = getattr(sys, "_MEIPASS", None)
     candidates = [Path(frozen) / "assets"] if frozen else []
-    candidates.append(Path(__file__).resolve().parent.parent / "assets")
+    candidates.append(Path(__file__).resolve().parent.parent / "assets")  # a checkout or an editable install
+    candidates.append(Path(sys.prefix) / "share" / "kling-preview" / "assets")  # a wheel's data files
     for path in candidates:
         if path.is_dir():
             return path
