@@ -286,10 +286,6 @@ def mask_b64(mask: np.ndarray) -> str:
     return b64(encode_png(np.where(mask, 255, 0).astype(np.uint8)))
 
 
-def decode_mask(text: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(text)))) > 127
-
-
 def checked(body: dict, change) -> list[rules.Problem]:
     changed = copy.deepcopy(body)
     change(changed)

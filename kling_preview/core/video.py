@@ -25,6 +25,7 @@ from PIL import Image
 
 from . import render
 from .errors import Cancelled, InvalidError, OutputError, describe_os_error
+from .fileio import fsync_dir
 from .project import Project
 
 #: Output types by file extension; any other path is a folder of PNG frames (or an error, see below).
@@ -80,20 +81,6 @@ def _check_folder(out: Path) -> None:
 
 def _temp_name(out: Path, suffix: str = ".part") -> Path:
     return out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}{suffix}"
-
-
-def _fsync_path(path: Path, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return  # some platforms cannot open folders; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _as_output_error(exc: BaseException, out: Path, fmt: str) -> BaseException:
@@ -228,9 +215,10 @@ def _encode_file(
         if writer.count == 0:
             raise InvalidError(f"{out}: no frames to write")
         writer.close()
-        _fsync_path(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, out)
-        _fsync_path(out.parent, directory=True)
+        fsync_dir(out.parent)
         return writer.count
     except BaseException as exc:
         writer.abort()
@@ -275,7 +263,7 @@ def _encode_folder(frames: Iterator[np.ndarray], out: Path, total: int | None, p
             tmp.rmdir()
         else:
             os.rename(tmp, out)
-        _fsync_path(out.parent, directory=True)
+        fsync_dir(out.parent)
         return count
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)

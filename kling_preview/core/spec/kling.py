@@ -26,6 +26,7 @@ from PIL import Image
 
 from .. import masks
 from ..errors import InvalidError, OutputError, SpecError, describe_os_error
+from ..fileio import fsync_dir
 from ..images import SourceImage, encode_jpeg, encode_png, strip_jpeg_metadata
 from ..overlay import render_overlay
 from ..project import CAMERA_AXES, STATIC, CameraMove, KlingSettings, Project
@@ -211,19 +212,6 @@ def _write_new(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some platforms cannot sync a folder; the renames are still atomic
-    finally:
-        os.close(fd)
-
-
 def publish_folder(files: dict[str, bytes], out_dir: Path, *, stale: re.Pattern[str] | None = None) -> None:
     """Put `files` into `out_dir` all or nothing, removing old files whose names match `stale`."""
     parent = out_dir.parent
@@ -254,7 +242,7 @@ def publish_folder(files: dict[str, bytes], out_dir: Path, *, stale: re.Pattern[
                 raise OutputError(describe_os_error(out_dir, exc)) from None
         else:
             _swap_in(new, tmp / "old", out_dir, list(files), stale)
-        _fsync_dir(parent)
+        fsync_dir(parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

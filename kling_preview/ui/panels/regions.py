@@ -418,9 +418,6 @@ class RegionsPanel(QWidget):
         """Make `label` (a region or STATIC) the paint target."""
         self.doc.set_target(label)
 
-    def current_label(self) -> int | None:
-        return self.doc.target
-
     def set_attr(self, label: int, attr: str, value) -> None:
         project = self.doc.project
         if project is None:
