@@ -8,6 +8,7 @@ Starts Kling Preview's main window offscreen (or on the X display when DISPLAY i
     empty-window.png       the window before anything is opened
     sample-loaded.png      the sample: two regions with their trajectory arrows and a static mask
     trajectory-tool.png    the trajectory tool on the selected region, its point handles visible
+    kling-request.png      the Kling request panel: model, mode, duration, cfg_scale, prompts, camera move
     preview-playing.png    the preview panel playing the motion
     export-dialog.png      the Export dialog (opened with the window's Export action) on the Kling bundle
     export-video.png       the same dialog with MP4 chosen: mode, length, frame rate and width
@@ -172,6 +173,10 @@ class Screenshots:
         window.set_tool("trajectory")
         self.wait(400)
         self.grab(window, "trajectory-tool.png")
+        window.kling_dock.raise_()
+        self.wait(300)
+        self.grab(window.kling_dock, "kling-request.png")
+        window.regions_dock.raise_()
         window.set_tool("motion_brush")
 
         preview = window.preview
