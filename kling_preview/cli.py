@@ -91,6 +91,11 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write the Kling bundle: request.json, masks, trajectories, overlay")
     with_input(export, "a .klproj, a Kling request.json or export folder")
     export.add_argument("-o", "--output", required=True, help="folder to write the bundle into")
+    export.add_argument(
+        "--fit-size",
+        action="store_true",
+        help="downscale the image, masks and trajectories until the image fits Kling's 10 MB",
+    )
 
     imp = sub.add_parser("import", help="turn a Kling request.json or export folder into a .klproj project")
     imp.add_argument("input", help="a request.json or an export folder")
@@ -166,16 +171,21 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from .core.privacy import face_warning
+    from .core.spec.fit import only_too_large
     from .core.spec.kling import ExportRefused, export_bundle
 
     source = _input_path(args)
     project = _load(source)
+    if args.fit_size:
+        project = _fit_size(project, source)
     try:
         warnings = export_bundle(project, Path(args.output))
     except ExportRefused as exc:
         for problem in exc.problems:
             if problem.severity == "error":
                 _say(f"error: {source}: {problem.message}")
+        if only_too_large(exc.problems):
+            _say("hint: add --fit-size to downscale the image, masks and trajectories until it fits Kling's 10 MB")
         return EXIT_INVALID
     for w in warnings:
         _say(f"warning: {source}: {w.message}")
@@ -184,6 +194,26 @@ def run_export(args: argparse.Namespace) -> int:
         _say(f"warning: {source}: {faces}")
     print(f"wrote {args.output}")
     return EXIT_OK
+
+
+def _fit_size(project, source: Path):
+    """`project`, or a downscaled copy whose image fits Kling's size limit (a note says the new size)."""
+    from .core.spec.fit import fit_to_kling
+
+    width, height = project.size
+    try:
+        fitted = fit_to_kling(project)
+    except InvalidError as exc:
+        raise InvalidError(f"{source}: {exc}") from None
+    if fitted is None:
+        return project
+    project, scale = fitted
+    new_width, new_height = project.size
+    _say(
+        f"note: {source}: image, masks and trajectories downscaled from {width}x{height} to "
+        f"{new_width}x{new_height} ({scale:.0%}) to fit Kling's 10 MB"
+    )
+    return project
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ from kling_preview.core.spec.kling import export_bundle
 from kling_preview.core.spec.tracks import read_tracks
 
 W, H = 400, 300
-PREFIXES = ("error: ", "warning: ", "note: ")
+PREFIXES = ("error: ", "warning: ", "note: ", "hint: ")
 
 
 # ----- building blocks -------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Export dialog: Kling bundle, MP4, GIF or WebM, run in the background with progress and cancel.
 
 The dialog is modal, so the project cannot be edited while the export thread reads it. The core writes
-atomically: a cancelled or failed export leaves nothing behind.
+atomically: a cancelled or failed export leaves nothing behind. A bundle refused only because the image is
+over Kling's 10 MB can be exported from a downscaled copy instead; the user's project keeps its size.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,11 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import video
+from kling_preview.core.errors import Cancelled
 from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
 from kling_preview.core.spec import kling, rules
+from kling_preview.core.spec.fit import fit_to_kling, only_too_large
 from kling_preview.ui.panels.validation import severity_icon
 from kling_preview.ui.worker import BackgroundJob, describe_exception, run_in_background
 
@@ -52,6 +56,31 @@ FORMATS: dict[str, tuple[str, str | None, str]] = {
 BUNDLE_SUFFIX = "-kling"
 #: Non-native dialogs behave the same everywhere (and in tests); the overwrite question is asked on Export.
 FILE_DIALOG_OPTIONS = QFileDialog.Option.DontUseNativeDialog | QFileDialog.Option.DontConfirmOverwrite
+
+
+@dataclass
+class FittedExport:
+    """What a downscaled bundle export reports back: its warnings and the sizes before and after."""
+
+    warnings: list
+    original: tuple[int, int]
+    size: tuple[int, int]
+    scale: float
+
+
+def export_fitted(project, out: Path, cancel: threading.Event) -> FittedExport | list:
+    """Export a copy downscaled until its image fits Kling's limit (the project itself is not changed).
+
+    Runs in the export thread. Returns the plain warnings when the image already fits.
+    """
+    fitted = fit_to_kling(project, cancel=cancel)
+    if fitted is None:
+        return kling.export_bundle(project, out)
+    small, scale = fitted
+    if cancel.is_set():
+        raise Cancelled("cancelled; nothing was written")
+    warnings = kling.export_bundle(small, out)
+    return FittedExport(warnings, project.size, small.size, scale)
 
 
 class ExportDialog(QDialog):
@@ -70,6 +99,7 @@ class ExportDialog(QDialog):
         self._job: BackgroundJob | None = None
         self._out: Path | None = None
         self._exported: Path | None = None  # folder of the last successful export
+        self._size_only = False  # the last check found only the image's file size (a copy can be downscaled)
         self._build()
         self.set_format(BUNDLE)
 
@@ -124,6 +154,12 @@ class ExportDialog(QDialog):
 
         self.open_folder_button = QPushButton("Open folder", self, visible=False)
         self.open_folder_button.clicked.connect(self.open_folder)
+        self.fit_button = QPushButton("Downscale to fit", self, visible=False)
+        self.fit_button.setToolTip(
+            "Export a copy whose image, masks and trajectories are downscaled until the image fits "
+            "Kling's 10 MB. Your project keeps its full size."
+        )
+        self.fit_button.clicked.connect(self.export_downscaled)
         self.export_button = QPushButton("Export", self, default=True)
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button = QPushButton("Cancel export", self, enabled=False)
@@ -133,6 +169,7 @@ class ExportDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_folder_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.fit_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
@@ -184,6 +221,7 @@ class ExportDialog(QDialog):
         if key == BUNDLE:
             self._show_checks()
         else:
+            self.fit_button.setVisible(False)
             self._fill_problems([])
 
     @Slot(str)
@@ -231,12 +269,22 @@ class ExportDialog(QDialog):
         try:
             problems = rules.validate_project(self.project)
         except Exception as exc:
+            self._size_only = False
+            self.fit_button.setVisible(False)
             self._fill_problems([f"Could not check the project: {describe_exception(exc)}"], "error")
             return [exc]
         faces = face_warning(self.project)  # Kling's terms: no real people's faces without consent
         self._fill_problems(list(problems) + ([faces] if faces else []))
         errors = [p for p in problems if p.severity == "error"]
-        if errors:
+        self._size_only = only_too_large(problems)
+        self.fit_button.setVisible(self._size_only)
+        if self._size_only:
+            self._set_status(
+                "Kling would refuse this image: it is over 10 MB. Downscale to fit exports a smaller copy "
+                "(image, masks and trajectories); your project is not changed.",
+                error=True,
+            )
+        elif errors:
             noun = "error" if len(errors) == 1 else "errors"
             self._set_status(f"Kling would refuse this project ({len(errors)} {noun} below).", error=True)
         return errors
@@ -251,6 +299,14 @@ class ExportDialog(QDialog):
 
     @Slot()
     def start_export(self) -> None:
+        self._start(fit=False)
+
+    @Slot()
+    def export_downscaled(self) -> None:
+        """The Kling bundle of a copy downscaled until the image fits 10 MB; the project is not changed."""
+        self._start(fit=True)
+
+    def _start(self, fit: bool) -> None:
         if self.is_running():
             return
         key, out = self.format, self.output_path()
@@ -258,9 +314,15 @@ class ExportDialog(QDialog):
         if out is None:
             self._set_status("Choose where to export.", error=True)
             return
+        fit = fit and key == BUNDLE
         if key == BUNDLE:
-            if self._show_checks():
-                self._set_status("Export refused: Kling would reject this project. Fix the errors below.", error=True)
+            errors = self._show_checks()
+            if errors and not (fit and self._size_only):
+                if self._size_only:
+                    text = "Export refused: the image is over Kling's 10 MB. Use Downscale to fit, or make it smaller."
+                else:
+                    text = "Export refused: Kling would reject this project. Fix the errors below."
+                self._set_status(text, error=True)
                 self.exportFinished.emit("refused")
                 return
             if out.is_file():
@@ -276,16 +338,18 @@ class ExportDialog(QDialog):
             return
         self._out = out
         self._set_running(True)
-        self._set_status(f"Exporting to {out}…")
-        self._job = run_in_background(self._work(key, out), parent=self)
+        self._set_status(f"Downscaling and exporting to {out}…" if fit else f"Exporting to {out}…")
+        self._job = run_in_background(self._work(key, out, fit), parent=self)
         self._job.progress.connect(self._on_progress)
         self._job.succeeded.connect(self._on_succeeded)
         self._job.failed.connect(self._on_failed)
         self._job.cancelled.connect(self._on_cancelled)
         self._job.done.connect(self._forget_job)
 
-    def _work(self, key: str, out: Path) -> Callable[[Any, threading.Event], list]:
+    def _work(self, key: str, out: Path, fit: bool = False) -> Callable[[Any, threading.Event], Any]:
         project = self.project
+        if fit:
+            return lambda _progress, cancel: export_fitted(project, out, cancel)
         if key == BUNDLE:
             return lambda _progress, _cancel: kling.export_bundle(project, out)
         options = {
@@ -321,14 +385,22 @@ class ExportDialog(QDialog):
             self.progress_bar.setValue(min(done, total))
 
     @Slot(object)
-    def _on_succeeded(self, warnings: object) -> None:
+    def _on_succeeded(self, result: object) -> None:
         self._set_running(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
-        notes = list(warnings or [])
+        fitted = result if isinstance(result, FittedExport) else None
+        notes = list((fitted.warnings if fitted else result) or [])
         self._fill_problems(notes)
         noun = "warning" if len(notes) == 1 else "warnings"
-        self._set_status(f"Exported to {self._out}" + (f" ({len(notes)} {noun} below)." if notes else "."))
+        text = f"Exported to {self._out}"
+        if fitted is not None:
+            (w0, h0), (w1, h1) = fitted.original, fitted.size
+            text += (
+                f", downscaled from {w0}x{h0} to {w1}x{h1} ({fitted.scale:.0%}) to fit Kling's 10 MB"
+                " (your project keeps its size)"
+            )
+        self._set_status(text + (f" ({len(notes)} {noun} below)." if notes else "."))
         self._exported = self._out if self._out.is_dir() else self._out.parent
         self.open_folder_button.setVisible(True)
         self.exportFinished.emit("succeeded")
@@ -353,6 +425,7 @@ class ExportDialog(QDialog):
         for w in (*self.format_buttons.values(), self.path_edit, self.browse_button, self.video_box):
             w.setEnabled(not running)
         self.export_button.setEnabled(not running)
+        self.fit_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         if running:
             self.progress_bar.setRange(0, 0)  # busy until the first progress report
