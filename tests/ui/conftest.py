@@ -153,3 +153,23 @@ class Mouse:
 @pytest.fixture
 def mouse(window) -> Mouse:
     return Mouse(window.canvas)
+
+
+@pytest.fixture
+def make_dialog(qtbot, tmp_path):
+    """Export dialogs on given projects, closed (and any running export cancelled) after the test."""
+    from kling_preview.ui.dialogs.export import ExportDialog
+
+    made: list[ExportDialog] = []
+
+    def make(project):
+        dialog = ExportDialog(project, None, str(tmp_path))
+        dialog.show()
+        made.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in made:
+        dialog.reject()  # cancels and waits for a running export
+        dialog.close()
+        dialog.deleteLater()

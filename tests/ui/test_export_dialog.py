@@ -6,7 +6,6 @@ import json
 import threading
 
 import av
-import pytest
 from conftest import make_project
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -14,7 +13,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from kling_preview.core import video
 from kling_preview.core.project import STATIC
-from kling_preview.ui.dialogs.export import ExportDialog
 
 
 def ready_project():
@@ -27,23 +25,6 @@ def ready_project():
     project.clip.seconds = 1.0
     project.clip.fps = 8
     return project
-
-
-@pytest.fixture
-def make_dialog(qtbot, tmp_path):
-    made: list[ExportDialog] = []
-
-    def make(project):
-        dialog = ExportDialog(project, None, str(tmp_path))
-        dialog.show()
-        made.append(dialog)
-        return dialog
-
-    yield make
-    for dialog in made:
-        dialog.reject()  # cancels and waits for a running export
-        dialog.close()
-        dialog.deleteLater()
 
 
 def export(dialog, qtbot, timeout=30_000) -> str:

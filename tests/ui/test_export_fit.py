@@ -18,7 +18,6 @@ from kling_preview.core.images import encode_jpeg
 from kling_preview.core.project import STATIC
 from kling_preview.core.spec import rules
 from kling_preview.core.spec.kling import FALLBACK_JPEG_QUALITY
-from kling_preview.ui.dialogs.export import ExportDialog
 
 W, H = 900, 700
 
@@ -40,23 +39,6 @@ def too_large(monkeypatch):
     limit = len(encode_jpeg(project.image.pixels, FALLBACK_JPEG_QUALITY)) // 2
     monkeypatch.setattr(rules, "MAX_IMAGE_BYTES", limit)
     return project
-
-
-@pytest.fixture
-def make_dialog(qtbot, tmp_path):
-    made: list[ExportDialog] = []
-
-    def make(project):
-        dialog = ExportDialog(project, None, str(tmp_path))
-        dialog.show()
-        made.append(dialog)
-        return dialog
-
-    yield make
-    for dialog in made:
-        dialog.reject()  # cancels and waits for a running export
-        dialog.close()
-        dialog.deleteLater()
 
 
 def press(button, dialog, qtbot, timeout=30_000) -> str:
