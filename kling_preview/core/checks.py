@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import SpecError
-from .inputs import load_input
+from .inputs import is_request_path, load_input
 from .spec.kling import read_request_json
 from .spec.rules import UNREADABLE_RULES, Problem, validate_project, validate_request
 
@@ -17,7 +17,7 @@ from .spec.rules import UNREADABLE_RULES, Problem, validate_project, validate_re
 def validate_path(path: str | Path) -> list[Problem]:
     """Every Kling problem of the input at `path`; unreadable inputs raise an UnreadableError."""
     path = Path(path)
-    if path.is_dir() or path.suffix.lower() == ".json":
+    if is_request_path(path):
         body, folder, label = read_request_json(path)
         problems = validate_request(body, label, base_dir=folder)
         unreadable = [p for p in problems if p.rule in UNREADABLE_RULES and p.severity == "error"]

@@ -10,6 +10,11 @@ from .project import Project
 from .projectfile import SUFFIX, load_project
 
 
+def is_request_path(path: Path, is_dir: bool | None = None) -> bool:
+    """A Kling request.json or an export folder (rather than a project file or an image)."""
+    return (path.is_dir() if is_dir is None else is_dir) or path.suffix.lower() == ".json"
+
+
 def load_input(path: str | Path) -> tuple[Project, list[str]]:
     """The project behind `path` and notes worth telling the user (EXIF rotation applied, data: prefix stripped...)."""
     path = Path(path)
@@ -19,7 +24,7 @@ def load_input(path: str | Path) -> tuple[Project, list[str]]:
         raise UnreadableError(describe_os_error(path, exc)) from None
     if not exists:
         raise UnreadableError(f"{path}: no such file or folder")
-    if is_dir or path.suffix.lower() == ".json":
+    if is_request_path(path, is_dir):
         from .spec.kling import load_spec
 
         return load_spec(path)

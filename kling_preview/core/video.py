@@ -25,7 +25,7 @@ from PIL import Image
 
 from . import render
 from .errors import Cancelled, InvalidError, OutputError, describe_os_error
-from .fileio import fsync_dir
+from .fileio import atomic_path, fsync_dir
 from .project import Project
 
 #: Output types by file extension; any other path is a folder of PNG frames (or an error, see below).
@@ -205,29 +205,23 @@ class _AvWriter:
 def _encode_file(
     frames: Iterator[np.ndarray], out: Path, fmt: str, fps: float, total: int | None, progress: Progress | None
 ) -> int:
-    tmp = _temp_name(out)
-    writer = _AvWriter(tmp, fmt, fps)
-    try:
-        for frame in frames:
-            writer.write(frame)
-            if progress is not None:
-                progress(writer.count, max(total or 0, writer.count))
-        if writer.count == 0:
-            raise InvalidError(f"{out}: no frames to write")
-        writer.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-        fsync_dir(out.parent)
-        return writer.count
-    except BaseException as exc:
-        writer.abort()
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        err = _as_output_error(exc, out, fmt)
-        if err is exc:
-            raise
-        raise err from exc
+    with atomic_path(out, suffix=".part") as tmp:
+        writer = _AvWriter(tmp, fmt, fps)
+        try:
+            for frame in frames:
+                writer.write(frame)
+                if progress is not None:
+                    progress(writer.count, max(total or 0, writer.count))
+            if writer.count == 0:
+                raise InvalidError(f"{out}: no frames to write")
+            writer.close()
+        except BaseException as exc:
+            writer.abort()
+            err = _as_output_error(exc, out, fmt)
+            if err is exc:
+                raise
+            raise err from exc
+    return writer.count
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
