@@ -86,6 +86,7 @@ def test_ati_tracks_have_121_points_at_constant_speed(tmp_path):
         ('[{"x": 1, "y": 2}, {"x": 123456789012, "y": 2}]', "point 2"),
         ("[[]]", "track 1 has no points"),
         ('"[{\\"x\\": 1, \\"y\\": "', "not JSON"),
+        ('"' + "[" * 100_000 + "]" * 100_000 + '"', "not JSON"),  # KJNodes' JSON-in-a-string, nested too deep
     ],
 )
 def test_bad_files_are_spec_errors_naming_the_file(tmp_path, text, message):

@@ -35,8 +35,8 @@ def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
     if isinstance(data, str) and not nested:
         # KJNodes stores the coordinates as a JSON string; some copies use single quotes.
         try:
-            inner = json.loads(data)
-        except ValueError:
+            inner = loads_json(data, str(path))
+        except SpecError:
             inner = loads_json(data.replace("'", '"'), str(path))
         return _tracks(inner, path, nested=True)
     if isinstance(data, dict) and "coordinates" in data:
