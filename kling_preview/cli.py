@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
 
-SUBCOMMANDS = ("render", "export", "import", "validate")
+SUBCOMMANDS = ("render", "export", "import", "validate", "tracks")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
@@ -97,6 +97,16 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         help="downscale the image, masks and trajectories until the image fits Kling's 10 MB",
     )
 
+    export.add_argument(
+        "--target",
+        choices=("kling", "fal", "aimlapi"),
+        default="kling",
+        help="whose request body to write: Kling's own (default), fal's or AIMLAPI's (see docs/kling-api.md)",
+    )
+    export.add_argument(
+        "--allow-model", action="store_true", help="a model name Kling Preview does not know is a warning, not an error"
+    )
+
     imp = sub.add_parser("import", help="turn a Kling request.json or export folder into a .klproj project")
     imp.add_argument("input", help="a request.json or an export folder")
     imp.add_argument("-o", "--output", required=True, help="the .klproj file to write")
@@ -107,6 +117,36 @@ def _subcommand_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check Kling's rules; exit 0 valid, 1 invalid, 2 unreadable")
     with_input(validate, "a .klproj, a Kling request.json or export folder")
+    validate.add_argument(
+        "--allow-model",
+        action="store_true",
+        help="a model name Kling Preview does not know is a warning (a known model without the motion brush "
+        "stays an error)",
+    )
+
+    tracks = sub.add_parser(
+        "tracks", help="write the trajectories for ATI or KJNodes, or apply such a file to a project's regions"
+    )
+    with_input(tracks, "a .klproj, a Kling request.json or export folder")
+    tracks.add_argument(
+        "-o", "--output", required=True, help="the trajectory file to write (or, with --import, the .klproj)"
+    )
+    tracks.add_argument(
+        "--format",
+        choices=("ati", "ati-json", "kjnodes", "kjnodes-spline"),
+        help="ati: ATI's .pth; ati-json: ComfyUI's ATI node; kjnodes: coordinates; kjnodes-spline: SplineEditor "
+        "points_store (default: from the extension, .pth ati, .json/.txt kjnodes)",
+    )
+    tracks.add_argument("--points", type=_positive(int), help="points per track in the file (kjnodes default 81)")
+    tracks.add_argument(
+        "--frames", type=_positive(int), help="frames the motion spans; the point then holds still (default: all)"
+    )
+    tracks.add_argument(
+        "--import",
+        dest="import_file",
+        metavar="FILE",
+        help="apply FILE (ATI .pth, KJNodes JSON or text, a ComfyUI workflow with a SplineEditor) to the regions",
+    )
     return p
 
 
@@ -179,7 +219,12 @@ def run_export(args: argparse.Namespace) -> int:
     if args.fit_size:
         project = _fit_size(project, source)
     try:
-        warnings = export_bundle(project, Path(args.output))
+        if args.target == "kling":
+            warnings = export_bundle(project, Path(args.output), allow_model=args.allow_model)
+        else:
+            from .core.spec.targets import export_target
+
+            warnings = export_target(project, Path(args.output), args.target, allow_model=args.allow_model)
     except ExportRefused as exc:
         for problem in exc.problems:
             if problem.severity == "error":
@@ -232,7 +277,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from .core.checks import validate_path
 
     path = _input_path(args)
-    problems = validate_path(path)
+    problems = validate_path(path, allow_model=args.allow_model)
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         _say(f"{problem.severity}: {path}: {problem.message}")
@@ -242,12 +287,48 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_tracks(args: argparse.Namespace) -> int:
+    from .core.spec.tracks import apply_tracks, format_for, read_track_file, write_track_file
+
+    source = _input_path(args)
+    project = _load(source)
+    output = Path(args.output)
+    if args.import_file:
+        from .core.projectfile import save_project
+
+        if args.format or args.points or args.frames:
+            raise UnreadableError("--format, --points and --frames apply to writing; --import reads the file as it is")
+        found = read_track_file(Path(args.import_file))
+        for note in apply_tracks(project, found, args.import_file):
+            _say(f"note: {note}")
+        save_project(project, output)
+        print(f"wrote {output}")
+        return EXIT_OK
+    try:
+        fmt = format_for(output, args.format)
+    except InvalidError as exc:
+        raise UnreadableError(str(exc)) from None
+    regions = [r for r in project.regions if r.trajectory]
+    if not regions:
+        raise InvalidError(f"{source}: no region has a trajectory")
+    for region in project.regions:
+        if not region.trajectory:
+            _say(f"note: {source}: {region.name} has no trajectory; left out")
+    write_track_file(output, [r.trajectory for r in regions], fmt, points=args.points, frames=args.frames)
+    if fmt == "ati-json":
+        width, height = project.size
+        _say(f"note: set the ATI node's width and height to the image's, {width}x{height}")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "app": run_app,
     "render": run_render,
     "export": run_export,
     "import": run_import,
     "validate": run_validate,
+    "tracks": run_tracks,
 }
 
 

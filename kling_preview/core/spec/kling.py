@@ -185,7 +185,9 @@ def dumps_tracks(tracks: list[list[dict[str, int]]]) -> str:
 # ----- export -------------------------------------------------------------------------------------
 
 
-def export_bundle(project: Project, out_dir: Path, *, validate: bool = True) -> list[Problem]:
+def export_bundle(
+    project: Project, out_dir: Path, *, validate: bool = True, allow_model: bool = False
+) -> list[Problem]:
     """Write the export folder (request.json, image, masks, trajectories.json, overlay.png).
 
     Refuses with `ExportRefused` when validation finds errors, and returns the warnings otherwise. All
@@ -193,7 +195,7 @@ def export_bundle(project: Project, out_dir: Path, *, validate: bool = True) -> 
     what was there. Stale files of an earlier export (more regions, another image type) are removed.
     """
     out_dir = Path(out_dir)
-    problems = rules.validate_project(project) if validate else []
+    problems = rules.validate_project(project, allow_model=allow_model) if validate else []
     if any(p.severity == "error" for p in problems):
         raise ExportRefused(problems)
     body, files, tracks = _parts(project)

@@ -49,6 +49,18 @@ DURATIONS = ("5", "10")
 MASK_DURATION = "5"
 #: Models and modes for which Kling documents the motion brush.
 BRUSH_MODELS: dict[str, tuple[str, ...]] = {"kling-v1": ("std", "pro"), "kling-v1-5": ("pro",)}
+#: Image-to-video models Kling documents; those not in BRUSH_MODELS lack the motion brush. A name not
+#: listed here may be a newer model: `allow_model` lets it through as a warning.
+KNOWN_MODELS = (
+    "kling-v1",
+    "kling-v1-5",
+    "kling-v1-6",
+    "kling-v2-master",
+    "kling-v2-1",
+    "kling-v2-1-master",
+    "kling-v2-5-turbo",
+    "kling-v2-6",
+)
 CAMERA_PRESETS = ("down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 IMAGE_FORMATS = ("JPEG", "PNG")
 
@@ -138,8 +150,12 @@ def _fmt(v: float) -> str:
 # ----- rules shared by projects and requests ------------------------------------------------------
 
 
-def settings_problems(fields: Mapping[str, Any], has_masks: bool) -> list[Problem]:
-    """Model, mode, duration, prompts, cfg_scale, camera_control, image_tail and the optional strings."""
+def settings_problems(fields: Mapping[str, Any], has_masks: bool, allow_model: bool = False) -> list[Problem]:
+    """Model, mode, duration, prompts, cfg_scale, camera_control, image_tail and the optional strings.
+
+    With `allow_model` a model name Kling does not document yet is a warning, not an error (a known
+    model without the motion brush stays an error).
+    """
     out: list[Problem] = []
     defaults = KlingSettings()
     present = {k: v for k, v in fields.items() if v is not None}
@@ -165,13 +181,14 @@ def settings_problems(fields: Mapping[str, Any], has_masks: bool) -> list[Proble
                 )
             )
     if has_masks and model and mode in MODES and mode not in BRUSH_MODELS.get(model, ()):
-        out.append(
-            _error(
-                "motion brush works only with kling-v1 (std or pro) and kling-v1-5 (pro); "
-                f"this is {quote(model)} {quote(mode)}",
-                "brush-model",
-            )
+        text = (
+            "motion brush works only with kling-v1 (std or pro) and kling-v1-5 (pro); "
+            f"this is {quote(model)} {quote(mode)}"
         )
+        if allow_model and model.strip() not in KNOWN_MODELS:
+            out.append(_warning(f"{text}, a model Kling Preview does not know: sent as it is", "brush-model"))
+        else:
+            out.append(_error(text, "brush-model"))
     for key in ("prompt", "negative_prompt"):
         text = texts.get(key)
         if text is not None and len(text) > MAX_PROMPT_CHARS:
@@ -361,7 +378,7 @@ def region_problems(
 # ----- projects -----------------------------------------------------------------------------------
 
 
-def validate_project(project) -> list[Problem]:
+def validate_project(project, *, allow_model: bool = False) -> list[Problem]:
     """Every Kling rule that applies to a project, in the order: settings, image, regions."""
     from .kling import camera_body, export_image_bytes  # kling.py builds on this module
 
@@ -382,7 +399,7 @@ def validate_project(project) -> list[Problem]:
     camera = camera_body(project.camera)
     if camera is not None:
         fields["camera_control"] = camera
-    problems = settings_problems(fields, has_masks)
+    problems = settings_problems(fields, has_masks, allow_model)
 
     data, ext = export_image_bytes(image)
     problems += image_problems(width, height, len(data), "JPEG" if ext == "jpg" else "PNG", "the exported image")
@@ -433,16 +450,20 @@ class RequestContent:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_request(body: object, label: str, *, base_dir: Path | None = None) -> list[Problem]:
+def validate_request(
+    body: object, label: str, *, base_dir: Path | None = None, allow_model: bool = False
+) -> list[Problem]:
     """Every rule for a raw request dict: its structure and encoding, then the project rules.
 
     `label` names the request (usually its file) for the caller; messages name fields and regions.
     `base_dir` lets URL fields be read from an export folder's files instead (nothing is downloaded).
     """
-    return inspect_request(body, label, base_dir=base_dir)[1]
+    return inspect_request(body, label, base_dir=base_dir, allow_model=allow_model)[1]
 
 
-def inspect_request(body: object, label: str, *, base_dir: Path | None = None) -> tuple[RequestContent, list[Problem]]:
+def inspect_request(
+    body: object, label: str, *, base_dir: Path | None = None, allow_model: bool = False
+) -> tuple[RequestContent, list[Problem]]:
     """Decode a request as far as possible, listing every problem on the way (used by import too)."""
     content = RequestContent()
     if not isinstance(body, dict):
@@ -498,7 +519,7 @@ def inspect_request(body: object, label: str, *, base_dir: Path | None = None) -
             problems += region_problems(number, number, None, pixels, in_mask, region.points, shown, width, height)
 
     has_masks = body.get("static_mask") is not None or bool(raw_masks)
-    problems += settings_problems(content.fields, has_masks)
+    problems += settings_problems(content.fields, has_masks, allow_model)
     return content, problems
 
 

@@ -1,9 +1,10 @@
-"""Trajectory files of other tools, in top-left image pixels: ComfyUI-KJNodes and Wan 2.1 ATI.
+"""Trajectory files of other tools, in top-left image pixels: ComfyUI-KJNodes, ComfyUI's ATI node, ATI.
 
 KJNodes' SplineEditor emits `coordinates`: a JSON list of {"x", "y"} (one spline) or a list of such
-lists, often as a JSON string inside the workflow, or under a "coordinates" key. Wan ATI takes the same
-list-of-lists shape with one point per frame, 121 frames. Reading accepts all of these shapes; writing
-ATI resamples each track at constant speed to 121 points, matching how Kling spaces points in time.
+lists, often as a JSON string inside the workflow, or under a "coordinates" key; its widget keeps
+`points_store`. ComfyUI's ATI node takes the same list-of-lists shape with one point per frame, 121
+frames ("ati-json"; it carries no resolution). ATI's own loader reads the `.pth` of `ati.py`.
+Reading accepts all of these (see `read_track_file`); `write_track_file` writes each format.
 """
 
 from __future__ import annotations
@@ -11,36 +12,82 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidError, SpecError
+from ..errors import InvalidError, SpecError, describe_os_error
 from ..fileio import atomic_write_bytes
+from ..project import MAX_REGIONS, Project
 from ..projectfile import COORD_LIMIT
-from ..trajectory import Point, resample
-from .kling import loads_json, read_json
+from ..trajectory import MAX_POINTS, Point, fit_to_limit, resample, scale_points
+from . import ati, kjnodes
+from .kling import loads_json
 from .rules import is_number, json_type
 
 #: Points per ATI track (frames of a Wan 2.1 clip).
 ATI_POINTS = 121
 
 
+@dataclass
+class TrackFile:
+    """Tracks read from a file; `space` is the canvas size (w, h) their pixels refer to, when the file says."""
+
+    tracks: list[list[Point]]
+    space: tuple[int, int] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
 def read_tracks(path: str | Path) -> list[list[Point]]:
-    """Tracks of a KJNodes `coordinates` file or a Wan ATI tracks file; SpecError names the file."""
+    """Tracks of any trajectory file `read_track_file` reads; SpecError names the file."""
+    return read_track_file(path).tracks
+
+
+def read_track_file(path: str | Path) -> TrackFile:
+    """ATI `.pth`, KJNodes coordinates (JSON or text, single-quoted or not), a SplineEditor `points_store`,
+    or a ComfyUI workflow holding a SplineEditor node."""
     path = Path(path)
-    return _tracks(read_json(path, "a trajectory file"), path, nested=False)
+    if ati.is_torch_zip(path):
+        return TrackFile(ati.read_ati_pth(path))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SpecError(describe_os_error(path, exc)) from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a trajectory file (neither UTF-8 text nor an ATI .pth)") from None
+    data = _loads_lenient(text, path)
+    if kjnodes.is_workflow(data):
+        source = kjnodes.spline_editor_source(data)
+        if source is None:
+            raise SpecError(f"{path}: a ComfyUI workflow without a SplineEditor node holding points")
+        notes = [f"{path.name}: {n}" for n in source.notes]
+        return TrackFile(_tracks(source.data, path, nested=False), source.space, notes)
+    return TrackFile(_tracks(data, path, nested=False))
+
+
+def _loads_lenient(text: str, path: Path) -> Any:
+    """JSON, or failing that the same text with ' as " (what every KJNodes parser does first)."""
+    try:
+        return loads_json(text, str(path))
+    except SpecError as first:
+        if "'" not in text:
+            raise
+        try:
+            return loads_json(text.replace("'", '"'), str(path))
+        except SpecError:
+            raise first from None
 
 
 def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
     if isinstance(data, str) and not nested:
         # KJNodes stores the coordinates as a JSON string; some copies use single quotes.
-        try:
-            inner = loads_json(data, str(path))
-        except SpecError:
-            inner = loads_json(data.replace("'", '"'), str(path))
-        return _tracks(inner, path, nested=True)
+        return _tracks(_loads_lenient(data, path), path, nested=True)
     if isinstance(data, dict) and "coordinates" in data:
         return _tracks(data["coordinates"], path, nested=False)
+    if isinstance(data, list) and (splines := kjnodes.splines_to_lists(data)) is not None:
+        return [
+            _track(item, path, i) if isinstance(item, list) else _not_list(path, i) for i, item in enumerate(splines, 1)
+        ]
     if not isinstance(data, list):
         raise SpecError(
             f'{path}: expected a list of {{"x", "y"}} points, a list of such lists, or "coordinates"; '
@@ -56,6 +103,10 @@ def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
         # One JSON string per spline, as ComfyUI passes a list of STRING outputs.
         return [t for item in data for t in _tracks(item, path, nested=False)]
     raise SpecError(f"{path}: mixes points and lists of points; expected one or the other")
+
+
+def _not_list(path: Path, number: int) -> list[Point]:
+    raise SpecError(f'{path}: spline {number} "points" must be a list of {{"x", "y"}} points')
 
 
 def _track(items: list, path: Path, number: int | None) -> list[Point]:
@@ -116,3 +167,96 @@ def write_ati(path: str | Path, tracks: Sequence[Sequence[Sequence[float]]]) -> 
     path = Path(path)
     checked = _checked(path, tracks)
     atomic_write_bytes(path, _dumps([resample(t, ATI_POINTS) for t in checked], flat=False))
+
+
+# ----- every format, by name ----------------------------------------------------------------------
+
+#: Formats `write_track_file` writes: what each is for.
+FORMATS: dict[str, str] = {
+    "ati": "ATI's native .pth (torch.save of an NPZ), read by bytedance/ATI's own loader",
+    "ati-json": "ComfyUI's ATI node: JSON, 121 points per track (set the node's width and height to the image's)",
+    "kjnodes": "KJNodes coordinates: every track resampled to the same point count, one point per frame",
+    "kjnodes-spline": "KJNodes SplineEditor points_store: one spline of control points per track",
+}
+_BY_SUFFIX = {".pth": "ati", ".json": "kjnodes", ".txt": "kjnodes"}
+
+
+def format_for(path: str | Path, fmt: str | None = None) -> str:
+    """The format to write: `fmt` if given, else the one the file extension names (InvalidError if none)."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InvalidError(f"unknown trajectory format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix not in _BY_SUFFIX:
+        raise InvalidError(f"{path}: cannot tell the format from the extension; add --format ({', '.join(FORMATS)})")
+    return _BY_SUFFIX[suffix]
+
+
+def write_track_file(
+    path: str | Path,
+    tracks: Sequence[Sequence[Sequence[float]]],
+    fmt: str,
+    *,
+    points: int | None = None,
+    frames: int | None = None,
+) -> None:
+    """Write `tracks` (top-left image pixels) in `fmt` (atomic).
+
+    `points` is how many points each track has in the file, `frames` how many of them the motion spans
+    (the point then holds still). ATI's file always has 121; KJNodes' default is Wan 2.1's 81 frames;
+    a spline keeps the region's own control points unless `points` is given.
+    """
+    path = Path(path)
+    checked = _checked(path, tracks)
+    if fmt == "ati":
+        if points is not None and points != ati.ATI_FRAMES:
+            raise InvalidError(f"ATI's loader reads exactly {ati.ATI_FRAMES} points per track, not {points}")
+        ati.write_ati_pth(path, checked, frames or ati.ATI_FRAMES)
+    elif fmt == "ati-json":
+        if (points or ati.ATI_FRAMES) != ati.ATI_FRAMES or frames not in (None, ati.ATI_FRAMES):
+            raise InvalidError(f"ComfyUI's ATI node reads exactly {ati.ATI_FRAMES} points per track")
+        write_ati(path, checked)
+    elif fmt == "kjnodes":
+        count = points or frames or kjnodes.DEFAULT_FRAMES
+        atomic_write_bytes(path, kjnodes.coordinates_text(checked, count, frames).encode("utf-8"))
+    elif fmt == "kjnodes-spline":
+        if frames is not None:
+            raise InvalidError("--frames does not apply to kjnodes-spline (SplineEditor samples the spline itself)")
+        if points is not None and points < 2:
+            raise InvalidError(f"a spline needs at least 2 points, not {points}")
+        atomic_write_bytes(path, kjnodes.points_store_text(checked, points).encode("utf-8"))
+    else:
+        raise InvalidError(f"unknown trajectory format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
+    """Give region i track i (regions added up to Kling's six); returns notes naming `label`.
+
+    Tracks are scaled from the file's canvas to the image when the file names one, and resampled to
+    Kling's 77 points when longer; tracks beyond six are left out (a note says which).
+    """
+    notes = list(found.notes)
+    tracks = found.tracks
+    if not tracks:
+        raise SpecError(f"{label}: the file holds no trajectory")
+    width, height = project.size
+    if found.space is not None and found.space != (width, height):
+        sx, sy = width / found.space[0], height / found.space[1]
+        tracks = [scale_points(t, sx, sy) for t in tracks]
+        notes.append(
+            f"{label}: scaled from the spline canvas {found.space[0]}x{found.space[1]} to the image {width}x{height}"
+        )
+    used = tracks[:MAX_REGIONS]
+    for i, points in enumerate(used):
+        region = project.regions[i] if i < len(project.regions) else project.add_region()
+        region.trajectory = fit_to_limit(points)
+    long = sum(1 for t in used if len(t) > MAX_POINTS)
+    if long:
+        notes.append(f"{label}: {long} of the trajectories resampled to Kling's {MAX_POINTS} points")
+    if len(tracks) > MAX_REGIONS:
+        notes.append(
+            f"{label}: {len(tracks)} trajectories, Kling accepts {MAX_REGIONS}: "
+            f"trajectories {MAX_REGIONS + 1} to {len(tracks)} left out"
+        )
+    return notes

@@ -1,0 +1,97 @@
+"""Request bodies for the hosted front doors to Kling's motion brush: fal and AIMLAPI.
+
+Both rename Kling's fields and take images as URLs, which may be `data:` URIs (nothing is uploaded by
+Kling Preview): `image_url`, `static_mask_url`, `dynamic_masks[].mask_url`. The trajectories stay
+Kling's own (bottom-left origin, integer pixels, relative to nothing but the image). fal picks model
+and mode through the endpoint, so the body carries neither; AIMLAPI names the same choice in `model`
+and wants `duration` as an integer. Documented schemas: fal.ai/models/fal-ai/kling-video/v1/standard/
+image-to-video (and v1/pro, v1.5/pro); docs.aimlapi.com, Kling "image-to-video".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidError
+from ..images import encode_png
+from ..overlay import render_overlay
+from ..project import Project
+from . import rules
+from .kling import ExportRefused, _parts, dumps_tracks, publish_folder
+
+#: Targets `export --target` writes; "kling" is the native bundle of kling.py.
+TARGETS = ("kling", "fal", "aimlapi")
+#: (model_name, mode) -> the path both services name the motion-brush model by.
+_PATHS = {
+    ("kling-v1", "std"): "kling-video/v1/standard/image-to-video",
+    ("kling-v1", "pro"): "kling-video/v1/pro/image-to-video",
+    ("kling-v1-5", "pro"): "kling-video/v1.5/pro/image-to-video",
+}
+#: Files an earlier export to the same folder may leave stale (removed when not rewritten).
+_STALE = re.compile(r"(image\.(png|jpg|jpeg)|static_mask\.png|dynamic_mask_\d+\.png)")
+FAL_BASE = "https://queue.fal.run/fal-ai/"
+AIMLAPI_URL = "https://api.aimlapi.com/v2/generate/video/kling/generation"
+
+
+def data_uri(data: bytes, ext: str) -> str:
+    """A `data:` URI for an image file (fal and AIMLAPI accept it wherever they take a URL)."""
+    mime = "image/jpeg" if ext in ("jpg", "jpeg") else "image/png"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def model_path(model_name: str, mode: str, target: str) -> str:
+    """The fal endpoint / AIMLAPI model for a Kling model and mode; InvalidError when it has none."""
+    path = _PATHS.get((model_name, mode))
+    if path is None:
+        offered = ", ".join(f"{m} {o}" for m, o in _PATHS)
+        raise InvalidError(f"{target} has no motion-brush endpoint for {model_name} {mode} (it offers {offered})")
+    return path
+
+
+def target_request(project: Project, target: str) -> tuple[dict[str, Any], str, dict[str, bytes]]:
+    """(body, where to send it, the image and mask files) for `target` ("fal" or "aimlapi")."""
+    if target not in ("fal", "aimlapi"):
+        raise InvalidError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    kling, files, _tracks = _parts(project)
+    path = model_path(str(kling["model_name"]), str(kling["mode"]), target)
+    image_name = next(name for name in files if name.startswith("image."))
+    body: dict[str, Any] = {}
+    if target == "aimlapi":
+        body["model"] = path
+    body["prompt"] = kling["prompt"]
+    body["negative_prompt"] = kling["negative_prompt"]
+    body["cfg_scale"] = kling["cfg_scale"]
+    body["duration"] = int(kling["duration"]) if target == "aimlapi" else kling["duration"]
+    body["image_url"] = data_uri(files[image_name], image_name.rsplit(".", 1)[1])
+    if "static_mask.png" in files:
+        body["static_mask_url"] = data_uri(files["static_mask.png"], "png")
+    if "dynamic_masks" in kling:
+        body["dynamic_masks"] = [
+            {"mask_url": data_uri(files[f"dynamic_mask_{n}.png"], "png"), "trajectories": entry["trajectories"]}
+            for n, entry in enumerate(kling["dynamic_masks"], 1)
+        ]
+    where = FAL_BASE + path if target == "fal" else AIMLAPI_URL
+    return body, where, files
+
+
+def export_target(project: Project, out_dir: Path, target: str, *, allow_model: bool = False) -> list[rules.Problem]:
+    """Write `target`'s bundle: request.json (its body), endpoint.txt, the image, masks and overlay.
+
+    Validation is Kling's (the services forward to it); errors refuse with ExportRefused, as export does.
+    """
+    problems = rules.validate_project(project, allow_model=allow_model)
+    if any(p.severity == "error" for p in problems):
+        raise ExportRefused(problems)
+    body, where, files = target_request(project, target)
+    files = dict(files)
+    tracks = [entry["trajectories"] for entry in body.get("dynamic_masks", [])]
+    files["trajectories.json"] = dumps_tracks(tracks).encode("utf-8")
+    files["overlay.png"] = encode_png(render_overlay(project))
+    files["endpoint.txt"] = f"POST {where}\n".encode()
+    files["request.json"] = (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    publish_folder(files, Path(out_dir), stale=_STALE)
+    return [p for p in problems if p.severity == "warning"]
