@@ -80,7 +80,7 @@ OPEN_FILTERS = ";;".join(
     ]
 )
 SAVE_FILTER = "Kling Preview project (*.klproj)"
-TRACKS_OPEN_FILTER = "Trajectory files: KJNodes coordinates or Wan ATI tracks (*.json *.txt);;All files (*)"
+TRACKS_OPEN_FILTER = "Trajectory files: KJNodes, ComfyUI workflows, ATI tracks (*.json *.txt *.pth);;All files (*)"
 KJNODES_FILTER = "KJNodes spline coordinates (*.json)"
 ATI_FILTER = "Wan ATI tracks, 121 points each (*.json)"
 

@@ -260,3 +260,20 @@ def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
             f"trajectories {MAX_REGIONS + 1} to {len(tracks)} left out"
         )
     return notes
+
+
+#: Trajectory files an export can add beside its request: file name -> format.
+PEER_FILES = {"tracks.pth": "ati", "tracks-kjnodes.json": "kjnodes", "tracks-spline.json": "kjnodes-spline"}
+
+
+def write_peer_files(project: Project, folder: Path) -> list[str]:
+    """Write the regions' trajectories into `folder` for ATI and KJNodes (PEER_FILES); returns the names.
+
+    Regions without a trajectory are left out; nothing is written when none has one.
+    """
+    tracks = [r.trajectory for r in project.regions if r.trajectory]
+    if not tracks:
+        return []
+    for name, fmt in PEER_FILES.items():
+        write_track_file(Path(folder) / name, tracks, fmt)
+    return list(PEER_FILES)

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -42,6 +43,8 @@ from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
 from kling_preview.core.spec import kling, rules
 from kling_preview.core.spec.fit import fit_to_kling, only_too_large
+from kling_preview.core.spec.targets import export_target
+from kling_preview.core.spec.tracks import write_peer_files
 from kling_preview.ui.panels.validation import severity_icon
 from kling_preview.ui.worker import BackgroundJob, describe_exception, run_in_background
 
@@ -54,6 +57,17 @@ FORMATS: dict[str, tuple[str, str | None, str]] = {
     "webm": ("WebM video", ".webm", "WebM video (*.webm)"),
 }
 BUNDLE_SUFFIX = "-kling"
+#: Who the bundle's request.json is for: key -> combo text.
+TARGETS = {
+    "kling": "Kling API",
+    "fal": "fal (fal-ai/kling-video)",
+    "aimlapi": "AIMLAPI",
+}
+#: Said where trajectories leave for KJNodes: its paths are not Kling's.
+PATHS_NOTE = (
+    "Kling moves a region along its path, relative to where the region is. KJNodes' CutAndDragOnPath "
+    "puts the mask's centre on each point: start a path at its region's centre when it is meant for KJNodes."
+)
 #: Non-native dialogs behave the same everywhere (and in tests); the overwrite question is asked on Export.
 FILE_DIALOG_OPTIONS = QFileDialog.Option.DontUseNativeDialog | QFileDialog.Option.DontConfirmOverwrite
 
@@ -68,19 +82,36 @@ class FittedExport:
     scale: float
 
 
-def export_fitted(project, out: Path, cancel: threading.Event) -> FittedExport | list:
+def export_fitted(
+    project, out: Path, cancel: threading.Event, export: Callable[[Any, Path], list] = kling.export_bundle
+) -> FittedExport | list:
     """Export a copy downscaled until its image fits Kling's limit (the project itself is not changed).
 
     Runs in the export thread. Returns the plain warnings when the image already fits.
     """
     fitted = fit_to_kling(project, cancel=cancel)
     if fitted is None:
-        return kling.export_bundle(project, out)
+        return export(project, out)
     small, scale = fitted
     if cancel.is_set():
         raise Cancelled("cancelled; nothing was written")
-    warnings = kling.export_bundle(small, out)
+    warnings = export(small, out)
     return FittedExport(warnings, project.size, small.size, scale)
+
+
+def bundle_export(target: str, allow_model: bool, peer_tracks: bool) -> Callable[[Any, Path], list]:
+    """The bundle export the dialog's choices ask for: whose request, which models, trajectory files too."""
+
+    def run(project, out: Path) -> list:
+        if target == "kling":
+            warnings = kling.export_bundle(project, out, allow_model=allow_model)
+        else:
+            warnings = export_target(project, out, target, allow_model=allow_model)
+        if peer_tracks:
+            write_peer_files(project, out)
+        return warnings
+
+    return run
 
 
 class ExportDialog(QDialog):
@@ -146,6 +177,32 @@ class ExportDialog(QDialog):
         form.addRow("Frame rate", self.fps_spin)
         form.addRow("Width", self.width_spin)
 
+        self.request_box = QGroupBox("Request", self)
+        self.target_combo = QComboBox(self.request_box)
+        for key, text in TARGETS.items():
+            self.target_combo.addItem(text, key)
+        self.target_combo.setToolTip(
+            "Whose request body request.json holds: Kling's own, or fal's / AIMLAPI's (images as data: URIs, "
+            "endpoint.txt says where to send it)"
+        )
+        self.allow_model_check = QCheckBox("Allow a model Kling Preview does not know", self.request_box)
+        self.allow_model_check.setToolTip(
+            "A newer model name is a warning instead of an error; a known model without the motion brush stays an error"
+        )
+        self.allow_model_check.toggled.connect(self._on_allow_model)
+        self.tracks_check = QCheckBox("Also write trajectory files for ATI and KJNodes", self.request_box)
+        self.tracks_check.setToolTip(
+            "tracks.pth (ATI's own loader), tracks-kjnodes.json (coordinates, 81 points per track) and "
+            "tracks-spline.json (SplineEditor points_store)"
+        )
+        self.paths_note = QLabel(PATHS_NOTE, self.request_box, wordWrap=True)
+        self.paths_note.setStyleSheet("color: palette(mid);")
+        request_form = QFormLayout(self.request_box)
+        request_form.addRow("Send to", self.target_combo)
+        request_form.addRow(self.allow_model_check)
+        request_form.addRow(self.tracks_check)
+        request_form.addRow(self.paths_note)
+
         self.problem_list = QListWidget(self)
         self.problem_list.setWordWrap(True)
         self.status_label = QLabel(self, wordWrap=True)
@@ -179,6 +236,7 @@ class ExportDialog(QDialog):
         layout.addWidget(QLabel("Output", self))
         layout.addLayout(path_row)
         layout.addWidget(self.video_box)
+        layout.addWidget(self.request_box)
         layout.addWidget(self.problem_list, 1)
         layout.addStretch(0)  # takes the room while the list is hidden
         layout.addWidget(self.status_label)
@@ -215,6 +273,7 @@ class ExportDialog(QDialog):
 
     def _on_format(self, key: str) -> None:
         self.video_box.setVisible(key != BUNDLE)
+        self.request_box.setVisible(key == BUNDLE)
         self.path_edit.setText(str(self._default_path(key)))
         self.open_folder_button.setVisible(False)
         self._set_status("")
@@ -223,6 +282,12 @@ class ExportDialog(QDialog):
         else:
             self.fit_button.setVisible(False)
             self._fill_problems([])
+
+    @Slot(bool)
+    def _on_allow_model(self, _on: bool) -> None:
+        """Check again: an unknown model's error becomes a warning (or back)."""
+        self._set_status("")
+        self._show_checks()
 
     @Slot(str)
     def _on_video_mode(self, mode: str) -> None:
@@ -267,7 +332,7 @@ class ExportDialog(QDialog):
     def _show_checks(self) -> list:
         """List the project's problems; returns the errors."""
         try:
-            problems = rules.validate_project(self.project)
+            problems = rules.validate_project(self.project, allow_model=self.allow_model_check.isChecked())
         except Exception as exc:
             self._size_only = False
             self.fit_button.setVisible(False)
@@ -348,10 +413,13 @@ class ExportDialog(QDialog):
 
     def _work(self, key: str, out: Path, fit: bool = False) -> Callable[[Any, threading.Event], Any]:
         project = self.project
+        bundle = bundle_export(
+            self.target_combo.currentData(), self.allow_model_check.isChecked(), self.tracks_check.isChecked()
+        )
         if fit:
-            return lambda _progress, cancel: export_fitted(project, out, cancel)
+            return lambda _progress, cancel: export_fitted(project, out, cancel, bundle)
         if key == BUNDLE:
-            return lambda _progress, _cancel: kling.export_bundle(project, out)
+            return lambda _progress, _cancel: bundle(project, out)
         options = {
             "mode": self.mode_combo.currentText(),
             "seconds": self.seconds_spin.value(),
@@ -422,7 +490,7 @@ class ExportDialog(QDialog):
         self.exportFinished.emit("cancelled")
 
     def _set_running(self, running: bool) -> None:
-        for w in (*self.format_buttons.values(), self.path_edit, self.browse_button, self.video_box):
+        for w in (*self.format_buttons.values(), self.path_edit, self.browse_button, self.video_box, self.request_box):
             w.setEnabled(not running)
         self.export_button.setEnabled(not running)
         self.fit_button.setEnabled(not running)
