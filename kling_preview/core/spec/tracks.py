@@ -109,7 +109,7 @@ def _not_list(path: Path, number: int) -> list[Point]:
     raise SpecError(f'{path}: spline {number} "points" must be a list of {{"x", "y"}} points')
 
 
-def _track(items: list, path: Path, number: int | None) -> list[Point]:
+def _track(items: list[Any], path: Path, number: int | None) -> list[Point]:
     where = f"track {number}, " if number is not None else ""
     if not items:
         raise SpecError(f"{path}: {f'track {number}' if number is not None else 'the track'} has no points")
