@@ -172,6 +172,9 @@ def test_kjnodes_points_and_frames(tmp_path):
     assert len(flat) == 30 and flat[19] == FOUR[-1] and flat[19:] == [FOUR[-1]] * 11
     with pytest.raises(InvalidError, match="2 to 30 frames"):
         write_track_file(path, [FOUR], "kjnodes", points=30, frames=40)
+    write_track_file(path, [FOUR], "kjnodes", frames=40)  # the default 81 points, moving over the first 40
+    flat = kjnodes_single_track(path.read_text("utf-8"))
+    assert len(flat) == 81 and flat[39] == FOUR[-1] and flat[38] != FOUR[-1]
 
 
 def test_spline_points_store_is_what_the_spline_editor_parses(tmp_path):

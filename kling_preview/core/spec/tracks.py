@@ -218,7 +218,7 @@ def write_track_file(
             raise InvalidError(f"ComfyUI's ATI node reads exactly {ati.ATI_FRAMES} points per track")
         write_ati(path, checked)
     elif fmt == "kjnodes":
-        count = points or frames or kjnodes.DEFAULT_FRAMES
+        count = points or kjnodes.DEFAULT_FRAMES
         atomic_write_bytes(path, kjnodes.coordinates_text(checked, count, frames).encode("utf-8"))
     elif fmt == "kjnodes-spline":
         if frames is not None:
