@@ -75,6 +75,8 @@ def test_export_target_fal_and_validate_allow_model(capsys, tmp_path):
     assert code == 0, err
     body = json.loads((tmp_path / "fal" / "request.json").read_text("utf-8"))
     assert body["image_url"].startswith("data:image/") and "model_name" not in body and "mode" not in body
+    code, _, err = run(capsys, "validate", str(tmp_path / "fal"))
+    assert code == 2 and "a fal or AIMLAPI request" in err
     project = load_project(sample_project_path())
     project.kling.model_name = "kling-v9"
     save_project(project, tmp_path / "v9.klproj")

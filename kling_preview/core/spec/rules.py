@@ -473,7 +473,10 @@ def inspect_request(
 
     raw_image = body.get("image")
     if raw_image is None:
-        problems.append(_error("image is missing; Kling needs the still as Base64", "image-missing"))
+        text = "image is missing; Kling needs the still as Base64"
+        if "image_url" in body:  # an `export --target fal|aimlapi` body: not Kling's own
+            text += " (this has image_url: a fal or AIMLAPI request, which Kling Preview writes but does not read)"
+        problems.append(_error(text, "image-missing"))
     else:
         data = _field_bytes(raw_image, "image", None, base_dir, ("image.png", "image.jpg", "image.jpeg"), problems)
         if data is not None:
