@@ -135,6 +135,17 @@ def test_pth_with_the_wrong_array_is_one_clear_error(tmp_path):
     path.write_bytes(ati.torch_save_bytes(_npz(np.zeros((3, 50, 3)))))
     with pytest.raises(SpecError, match=r"shape.pth: `array` has shape \(3, 50, 3\)"):
         read_track_file(path)
+    npy = io.BytesIO()  # a header claiming 10**8 tracks, followed by a few bytes of data
+    np.lib.format.write_array_header_1_0(
+        npy, {"descr": "<f4", "fortran_order": False, "shape": (100_000_000, 121, 1, 3)}
+    )
+    npy.write(b"\0" * 64)
+    lying = io.BytesIO()
+    with zipfile.ZipFile(lying, "w") as npz:
+        npz.writestr("array.npy", npy.getvalue())
+    path.write_bytes(ati.torch_save_bytes(lying.getvalue()))
+    with pytest.raises(SpecError, match="claims shape"):
+        read_track_file(path)
     broken = tmp_path / "broken.pth"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(SpecError, match="broken.pth: not an ATI track file"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import pickle
 import struct
 import zipfile
@@ -202,6 +203,14 @@ def _array(payload: bytes, path: Path) -> np.ndarray:
                 raise SpecError(f"{path}: the NPZ inside has no `array` (ATI reads only that)")
             if member[0].file_size > MAX_RECORD_BYTES:
                 raise SpecError(f"{path}: `array` is {member[0].file_size} bytes; an ATI track file is far smaller")
+            with inner.open(member[0]) as npy:
+                # numpy allocates what the header claims before reading: check the claim against the data.
+                fmt = np.lib.format
+                major, _minor = fmt.read_magic(npy)
+                header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+                shape, _order, dtype = header(npy)
+                if math.prod(shape) * dtype.itemsize > member[0].file_size:
+                    raise SpecError(f"{path}: `array` claims shape {shape} but holds less data")
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
             return np.asarray(npz["array"])
     except SpecError:
