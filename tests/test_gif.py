@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -149,3 +151,29 @@ def test_gif_defaults_only_shrink_a_gif():
     assert video.gif_defaults(Path("a.GIF"), (320, 200), 10, None, None) == (None, None)  # already small and slow
     assert video.gif_defaults(Path("a.gif"), (1280, 720), 24, 640, 20) == (640, 20)
     assert video.gif_defaults(Path("a.mp4"), (1280, 720), 24, None, None) == (None, None)
+
+
+MEMORY_PROBE = """
+import resource, sys
+from pathlib import Path
+import numpy as np
+from kling_preview.core.gif import GifEncoder
+
+frame = (np.arange(720 * 1280 * 3, dtype=np.uint32).reshape(720, 1280, 3) % 64 * 4).astype(np.uint8)
+encoder = GifEncoder(Path(sys.argv[1]), 12)
+encoder.write(frame)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for i in range(60):  # 60 frames of 2.8 MB: 165 MB if they were kept
+    encoder.write(np.roll(frame, i, axis=1))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+encoder.abort()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource.getrusage is POSIX only")
+def test_frames_waiting_for_the_palette_are_not_kept_in_memory(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(tmp_path / "x.gif")], capture_output=True, text=True, check=True
+    )
+    grown_mb = float(done.stdout) / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes, Linux KB
+    assert grown_mb < 30

@@ -41,6 +41,7 @@ TOLERANCE = 2
 #: Colours in the palette: GIF's 256 minus the transparent index that marks unchanged pixels.
 COLOURS = 255
 DITHER = "floyd_steinberg"
+RGB24 = av.VideoFormat("rgb24")
 
 
 def _pull_all(graph: av.filter.Graph) -> list[av.VideoFrame]:
@@ -66,9 +67,10 @@ class GifEncoder:
         self._spool: IO[bytes] | None = None
         self._histogram: av.filter.Graph | None = None
         self._histogram_in: av.filter.context.FilterContext | None = None
+        self._palettes: list[av.VideoFrame] = []
 
     def _buffer(
-        self, graph: av.filter.Graph, fmt: str, size: tuple[int, int], name: str
+        self, graph: av.filter.Graph, fmt: av.VideoFormat, size: tuple[int, int], name: str
     ) -> av.filter.context.FilterContext:
         return graph.add_buffer(width=size[0], height=size[1], format=fmt, time_base=1 / self.rate, name=name)
 
@@ -88,7 +90,7 @@ class GifEncoder:
                 prefix=f".{self.path.name}.", suffix=".frames", dir=self.path.parent
             )
             graph = av.filter.Graph()
-            self._histogram_in = self._buffer(graph, "rgb24", self.size, "frames")
+            self._histogram_in = self._buffer(graph, RGB24, self.size, "frames")
             palettegen = graph.add("palettegen", f"max_colors={COLOURS}:reserve_transparent=1:stats_mode=full")
             self._histogram_in.link_to(palettegen)
             palettegen.link_to(graph.add("buffersink"))
@@ -96,19 +98,21 @@ class GifEncoder:
             self._histogram = graph
         elif (w, h) != self.size:
             raise InvalidError(f"frame {self.count + 1} is {w}x{h}, the first was {self.size[0]}x{self.size[1]}")
-        assert self._spool is not None and self._histogram_in is not None
+        assert self._spool is not None and self._histogram is not None and self._histogram_in is not None
         self._spool.write(np.ascontiguousarray(rgb).tobytes())
         self._histogram_in.push(self._video_frame(rgb, self.count))
+        # Pulling runs the graph now; without it FFmpeg queues every frame until the end (the clip in memory).
+        self._palettes.extend(_pull_all(self._histogram))
         self.count += 1
 
     def _palette(self) -> av.VideoFrame:
         """The clip's palette (a 16x16 image of 256 colours), once every frame has been seen."""
         assert self._histogram is not None and self._histogram_in is not None
         self._histogram_in.push(None)
-        frames = _pull_all(self._histogram)
-        if not frames:
+        self._palettes.extend(_pull_all(self._histogram))
+        if not self._palettes:
             raise RuntimeError("FFmpeg's palettegen gave no palette")
-        palette = frames[-1]
+        palette = self._palettes[-1]
         palette.pts = 0
         palette.time_base = 1 / self.rate
         return palette
@@ -117,8 +121,8 @@ class GifEncoder:
         """A graph that maps RGB frames to `palette` (dithered), and its input."""
         assert self.size is not None
         graph = av.filter.Graph()
-        frames_in = self._buffer(graph, "rgb24", self.size, "frames")
-        palette_in = self._buffer(graph, palette.format.name, (palette.width, palette.height), "palette")
+        frames_in = self._buffer(graph, RGB24, self.size, "frames")
+        palette_in = self._buffer(graph, palette.format, (palette.width, palette.height), "palette")
         paletteuse = graph.add("paletteuse", f"dither={DITHER}:diff_mode=none:new=0")
         frames_in.link_to(paletteuse, 0, 0)
         palette_in.link_to(paletteuse, 0, 1)
@@ -159,7 +163,8 @@ class GifEncoder:
             stream.pix_fmt = "pal8"
             stream.width, stream.height = w, h
             for pts, (indices, argb) in enumerate(self._mapped(self._palette())):
-                frame = av.VideoFrame.from_ndarray((indices, argb), format="pal8")
+                # PyAV's stubs do not know the (indices, palette) form that pal8 frames take
+                frame = av.VideoFrame.from_ndarray((indices, argb), format="pal8")  # type: ignore[arg-type]
                 frame.pts = pts
                 for packet in stream.encode(frame):
                     container.mux(packet)
@@ -174,6 +179,7 @@ class GifEncoder:
                 self._spool.close()
             self._spool = None
         self._histogram = self._histogram_in = None
+        self._palettes.clear()
 
 
 class _StableIndices:
