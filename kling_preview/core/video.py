@@ -1,8 +1,9 @@
 """Video export: MP4 (H.264), WebM (VP9), GIF (see `gif`) or a folder of PNG frames.
 
-Frames are streamed to the encoder one at a time (a clip is never held in memory), and every output is
-atomic: it is written under a temporary name in the destination folder and renamed into place at the
-end, so a cancel, Ctrl+C or encoder failure leaves nothing behind.
+Frames are streamed to the encoder one at a time (a clip is never held in memory; a GIF, whose palette
+needs every frame first, spools them to an anonymous temporary file), and every output is atomic: it is
+written under a temporary name in the destination folder and renamed into place at the end, so a cancel,
+Ctrl+C or encoder failure leaves nothing behind.
 """
 
 from __future__ import annotations
