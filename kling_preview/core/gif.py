@@ -162,6 +162,7 @@ class GifEncoder:
             stream = container.add_stream("gif", rate=self.rate)
             stream.pix_fmt = "pal8"
             stream.width, stream.height = w, h
+            stream.options = {"gifflags": "+offsetting+transdiff"}  # FFmpeg's defaults, relied on above
             for pts, (indices, argb) in enumerate(self._mapped(self._palette())):
                 # PyAV's stubs do not know the (indices, palette) form that pal8 frames take
                 frame = av.VideoFrame.from_ndarray((indices, argb), format="pal8")  # type: ignore[arg-type]
