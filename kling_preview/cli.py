@@ -179,10 +179,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from .core.video import render_to_file
+    from .core.video import gif_defaults, render_to_file
 
     source = _input_path(args)
     project = _load(source)
+    width, fps = gif_defaults(Path(args.output), project.size, project.clip.fps, args.width, args.fps)
     cancel = threading.Event()
     bar = _ProgressBar("rendering")
     try:
@@ -191,8 +192,8 @@ def run_render(args: argparse.Namespace) -> int:
             Path(args.output),
             mode=args.mode,
             seconds=args.seconds,
-            fps=args.fps,
-            width=args.width,
+            fps=fps,
+            width=width,
             progress=bar.update,
             cancel=cancel,
         )

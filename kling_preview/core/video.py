@@ -1,8 +1,9 @@
-"""Video export: MP4 (H.264), WebM (VP9), GIF or a folder of PNG frames.
+"""Video export: MP4 (H.264), WebM (VP9), GIF (see `gif`) or a folder of PNG frames.
 
-Frames are streamed to the encoder one at a time (a clip is never held in memory), and every output is
-atomic: it is written under a temporary name in the destination folder and renamed into place at the
-end, so a cancel, Ctrl+C or encoder failure leaves nothing behind.
+Frames are streamed to the encoder one at a time (a clip is never held in memory; a GIF, whose palette
+needs every frame first, spools them to an anonymous temporary file), and every output is atomic: it is
+written under a temporary name in the destination folder and renamed into place at the end, so a cancel,
+Ctrl+C or encoder failure leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from PIL import Image
 
 from . import render
 from .errors import Cancelled, InvalidError, OutputError, describe_os_error
 from .fileio import atomic_path, fsync_dir
+from .gif import GifEncoder
 from .project import Project
 
 #: Output types by file extension; any other path is a folder of PNG frames (or an error, see below).
@@ -121,8 +122,6 @@ class _AvWriter:
         self.size: tuple[int, int] | None = None  # encoded size (padded to even for yuv420p)
         self.first: tuple[int, int] | None = None  # size of the frames given
         self.count = 0
-        self.palette: Image.Image | None = None
-        self.palette_argb: np.ndarray | None = None
 
     def _open(self, width: int, height: int) -> None:
         options = {"movflags": "+faststart"} if self.fmt == "mp4" else {}
@@ -139,16 +138,12 @@ class _AvWriter:
             stream.pix_fmt = "yuv420p"
             stream.bit_rate = 0
             stream.options = {"crf": "32", "b": "0", "deadline": "good", "cpu-used": "5", "row-mt": "1"}
-        else:
-            stream = self.container.add_stream("gif", rate=self.rate)
-            stream.pix_fmt = "pal8"
         stream.width, stream.height = width, height
-        if self.fmt != "gif":
-            cc = stream.codec_context
-            cc.colorspace = 1  # BT.709, matching the conversion in _yuv()
-            cc.color_primaries = 1
-            cc.color_trc = 1
-            cc.color_range = 1  # limited ("TV") range, what browsers expect
+        cc = stream.codec_context
+        cc.colorspace = 1  # BT.709, matching the conversion in _yuv()
+        cc.color_primaries = 1
+        cc.color_trc = 1
+        cc.color_range = 1  # limited ("TV") range, what browsers expect
         self.stream = stream
         self.size = (width, height)
 
@@ -162,7 +157,7 @@ class _AvWriter:
         assert self.size is not None and self.stream is not None and self.container is not None
         if (w, h) != self.size:
             rgb = cv2.copyMakeBorder(rgb, 0, self.size[1] - h, 0, self.size[0] - w, cv2.BORDER_REPLICATE)
-        frame = self._gif_frame(rgb) if self.fmt == "gif" else self._yuv(rgb)
+        frame = self._yuv(rgb)
         frame.pts = self.count
         self.count += 1
         for packet in self.stream.encode(frame):
@@ -172,20 +167,6 @@ class _AvWriter:
     def _yuv(rgb: np.ndarray) -> av.VideoFrame:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         return frame.reformat(format="yuv420p", dst_colorspace="itu709")
-
-    def _gif_frame(self, rgb: np.ndarray) -> av.VideoFrame:
-        """One palette for the whole clip (from the first frame: no colour flicker between frames), each
-        frame dithered to it; index 255 is left transparent so the encoder can skip unchanged pixels."""
-        img = Image.fromarray(rgb)
-        if self.palette is None:
-            self.palette = img.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-            pal = np.zeros((256, 4), dtype=np.uint8)
-            rgbpal = np.asarray(self.palette.getpalette()[: 255 * 3], dtype=np.uint8).reshape(-1, 3)
-            pal[: len(rgbpal), 0] = 255
-            pal[: len(rgbpal), 1:] = rgbpal
-            self.palette_argb = pal
-        indices = np.asarray(img.quantize(palette=self.palette, dither=Image.Dither.FLOYDSTEINBERG), dtype=np.uint8)
-        return av.VideoFrame.from_ndarray((np.ascontiguousarray(indices), self.palette_argb), format="pal8")
 
     def close(self) -> None:
         if self.container is None:
@@ -203,10 +184,16 @@ class _AvWriter:
 
 
 def _encode_file(
-    frames: Iterator[np.ndarray], out: Path, fmt: str, fps: float, total: int | None, progress: Progress | None
+    frames: Iterator[np.ndarray],
+    out: Path,
+    fmt: str,
+    fps: float,
+    total: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
 ) -> int:
     with atomic_path(out, suffix=".part") as tmp:
-        writer = _AvWriter(tmp, fmt, fps)
+        writer: _AvWriter | GifEncoder = GifEncoder(tmp, fps, cancel) if fmt == "gif" else _AvWriter(tmp, fmt, fps)
         try:
             for frame in frames:
                 writer.write(frame)
@@ -291,12 +278,32 @@ def encode_frames(
     try:
         if fmt == "png":
             return _encode_folder(checked, out, total, progress)
-        return _encode_file(checked, out, fmt, fps, total, progress)
+        return _encode_file(checked, out, fmt, fps, total, progress, cancel)
     finally:
         checked.close()
 
 
 # ----- the export -----------------------------------------------------------------------------------
+#: A GIF's size and frame rate when the command line is given none: at full size and 24 fps a GIF runs to
+#: tens of MB, while 480 px at 12 fps is what GIFs are usually shared at (a few hundred KB to 2 MB).
+GIF_WIDTH = 480
+GIF_FPS = 12
+
+
+def gif_defaults(
+    out: Path, image_size: tuple[int, int], project_fps: float, width: int | None, fps: float | None
+) -> tuple[int | None, float | None]:
+    """(width, fps) for a render to `out`: the ones given; for a GIF without them at most `GIF_WIDTH` px wide
+    and `GIF_FPS` frames per second (a smaller image or a slower project keeps its own); None means the
+    image's width or the project's fps."""
+    if Path(out).suffix.lower() == ".gif":
+        if width is None and image_size[0] > GIF_WIDTH:
+            width = GIF_WIDTH
+        if fps is None and project_fps > GIF_FPS:
+            fps = GIF_FPS
+    return width, fps
+
+
 def export_size(image_size: tuple[int, int], width: int | None) -> tuple[int, int]:
     """Output (w, h): the image's own size, or `width` wide with the aspect ratio kept."""
     w0, h0 = image_size
