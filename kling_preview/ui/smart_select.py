@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QMenu, QToolBar
+from shiboken6 import isValid
 
 from kling_preview.core import selection
 from kling_preview.core.errors import Cancelled
@@ -113,12 +114,14 @@ class SmartSelect(QObject):
         self.window = window
         self.canvas = window.canvas
         self.doc = window.doc
-        self.job: BackgroundJob | None = None
-        self._request: _Request | None = None
+        self.jobs: list[BackgroundJob] = []  # running, in the order they started
         self.canvas.tools[WAND] = WandTool(self._wand_click)
         self.canvas.strokeEnded.connect(self._stroke_ended)
         self.canvas.installEventFilter(self)
         self.doc.projectChanged.connect(self.cancel)
+        self._index = self.doc.stack.index()
+        self._redo_next: object = None
+        self.doc.stack.indexChanged.connect(self._on_history)
         self._make_actions()
 
     # ----- window ----------------------------------------------------------------------------------
@@ -160,7 +163,7 @@ class SmartSelect(QObject):
             return
         self.canvas.commit_pending()
         scribble = project.labels == label
-        self._start(_Request(label, "replace", f"Snap {self._name(label)} to edges"), "snap", scribble)
+        self._start(_Request(label, "replace", f"Snap {self._name(label)} to edges"), "snap", scribble, True)
 
     def _wand_click(self, pos: T.Point, mode: str) -> None:
         project, label = self.doc.project, self.doc.target
@@ -168,7 +171,7 @@ class SmartSelect(QObject):
             return
         x, y = int(round(pos[0])), int(round(pos[1]))
         verb = {"replace": "Select", "add": "Add to", "remove": "Remove from"}[mode]
-        self._start(_Request(label, mode, f"{verb} {self._name(label)} (magic wand)"), "wand", (x, y))
+        self._start(_Request(label, mode, f"{verb} {self._name(label)} (magic wand)"), "wand", (x, y), True)
 
     def _stroke_ended(self, label: object, edit: object) -> None:
         if not self.act_smart_brush.isChecked() or not isinstance(edit, MaskEdit) or not isinstance(label, int):
@@ -180,7 +183,8 @@ class SmartSelect(QObject):
             return
         scribble = np.zeros(project.labels.shape, bool)
         scribble[y0:y1, x0:x1] = stroke
-        self._start(_Request(label, "stroke", f"Snap stroke of {self._name(label)} to edges", edit), "snap", scribble)
+        request = _Request(label, "stroke", f"Snap stroke of {self._name(label)} to edges", edit)
+        self._start(request, "snap", scribble, False)  # every stroke snaps, however fast they come
 
     def _name(self, label: int) -> str:
         project = self.doc.project
@@ -188,11 +192,18 @@ class SmartSelect(QObject):
             return "static mask"
         return next((r.name for r in project.regions if r.label == label), "region") if project else "region"
 
-    def _start(self, request: _Request, kind: str, arg: object) -> None:
+    @property
+    def busy(self) -> bool:
+        """Edges are being looked for."""
+        return bool(self.jobs)
+
+    def _start(self, request: _Request, kind: str, arg: object, exclusive: bool) -> None:
+        """Run a request; `exclusive` cancels the running ones first (a new wand click supersedes the last)."""
         project = self.doc.project
         if project is None:
             return
-        self.cancel()
+        if exclusive:
+            self.cancel()
         pixels = project.image.pixels
 
         def work(_progress: ProgressFn, cancel: threading.Event) -> np.ndarray:
@@ -206,24 +217,39 @@ class SmartSelect(QObject):
                 raise Cancelled("smart selection cancelled")
             return found
 
-        self._request = request
         job = run_in_background(work, self)
-        self.job = job
+        self.jobs.append(job)
         job.succeeded.connect(lambda found, j=job, r=request: self._finished(j, r, found))
         job.failed.connect(lambda exc, j=job: self._failed(j, exc))
         self._status("Finding edges... (Esc cancels)")
 
     def cancel(self) -> None:
-        """Drop the running request, if any: its result will not be applied."""
-        if self.job is not None and self.job.is_running():
-            self.job.cancel()
+        """Drop the running requests, if any: their results will not be applied."""
+        for job in self.jobs:
+            job.cancel()
+        if self.jobs:
             self._status("Smart selection cancelled")
-        self.job, self._request = None, None
+        self.jobs.clear()
+
+    def _on_history(self, index: int) -> None:
+        # Undo or redo while edges are being looked for: the result would land on a state it was not
+        # asked for, so it is dropped. A push (a stroke, a result) moves the index too, and is fine.
+        stack = self.doc.stack
+        if not isValid(stack):  # the window is being torn down
+            return
+        undone = index < self._index
+        redone = (
+            index == self._index + 1 and self._redo_next is not None and stack.command(index - 1) is self._redo_next
+        )
+        self._index = index
+        self._redo_next = stack.command(index) if index < stack.count() else None
+        if undone or redone:
+            self.cancel()
 
     def _finished(self, job: BackgroundJob, request: _Request, found: object) -> None:
-        if job is not self.job or job.cancel_event.is_set():
+        if job not in self.jobs or job.cancel_event.is_set():
             return
-        self.job, self._request = None, None
+        self.jobs.remove(job)
         project = self.doc.project
         if project is None or not isinstance(found, np.ndarray) or found.shape != project.labels.shape:
             return
@@ -238,8 +264,8 @@ class SmartSelect(QObject):
         self._status(request.text)
 
     def _failed(self, job: BackgroundJob, exc: object) -> None:
-        if job is self.job:
-            self.job, self._request = None, None
+        if job in self.jobs:
+            self.jobs.remove(job)
             self.canvas.message.emit(f"Smart selection failed: {describe_exception(exc)}")  # type: ignore[arg-type]
 
     # ----- Escape on the canvas cancels ------------------------------------------------------------
@@ -249,8 +275,7 @@ class SmartSelect(QObject):
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Escape
-            and self.job is not None
-            and self.job.is_running()
+            and self.jobs
         ):
             self.cancel()
             return True

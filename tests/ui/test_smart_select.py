@@ -43,7 +43,7 @@ def lakes(window):
 
 
 def wait_idle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: window.smart.job is None, timeout=20000)
+    qtbot.waitUntil(lambda: not window.smart.busy, timeout=20000)
 
 
 def iou(x: np.ndarray, y: np.ndarray) -> float:
@@ -142,8 +142,8 @@ def test_escape_cancels_a_running_selection_and_the_window_keeps_working(qtbot, 
     window.canvas.set_brush_size(30)
     mouse.drag([(80.0, 120.0), (160.0, 130.0)])
     QTest.keyClick(window.canvas, Qt.Key.Key_G, CTRL_SHIFT)
-    job = window.smart.job
-    assert job is not None and started.wait(10)
+    (job,) = window.smart.jobs
+    assert started.wait(10)
 
     mouse.drag([(100.0, 240.0), (140.0, 240.0)])  # the canvas still paints while edges are being found
     painted = project.labels.copy()
@@ -151,7 +151,7 @@ def test_escape_cancels_a_running_selection_and_the_window_keeps_working(qtbot, 
     steps = window.doc.stack.count()
 
     QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
-    assert window.smart.job is None
+    assert not window.smart.busy
     release.set()
     job.wait()
     qtbot.wait(50)  # let the job's queued outcome arrive: it must be dropped
@@ -167,5 +167,41 @@ def test_wand_without_a_target_says_what_to_do(qtbot, window, mouse, lakes, no_d
     window.canvas.setFocus()
     QTest.keyClick(window.canvas, Qt.Key.Key_W)
     mouse.click(120.0, 160.0)
-    assert window.smart.job is None
+    assert not window.smart.busy
     assert any("Select a region" in text for _, text in no_dialogs)
+
+
+def test_two_quick_smart_brush_strokes_both_snap(qtbot, window, mouse, lakes):
+    project, a, b = lakes
+    water = project.regions[0].label
+    window.smart.act_smart_brush.setChecked(True)
+    window.regions.select_label(water)
+    window.canvas.setFocus()
+    window.canvas.set_brush_size(24)
+    mouse.drag([(90.0, 140.0), (150.0, 170.0)])
+    mouse.drag([(340.0, 140.0), (380.0, 170.0)])  # before the first stroke's edges are found
+    wait_idle(qtbot, window)
+    assert iou(project.labels == water, a | b) > 0.97
+
+
+def test_undo_while_edges_are_looked_for_drops_the_result(qtbot, window, mouse, lakes, monkeypatch):
+    project, a, _ = lakes
+    water = project.regions[0].label
+    release = threading.Event()
+    real_snap = smart_select.selection.snap
+    monkeypatch.setattr(
+        smart_select.selection, "snap", lambda image, scribble: release.wait(10) and real_snap(image, scribble)
+    )
+    window.smart.act_smart_brush.setChecked(True)
+    window.regions.select_label(water)
+    window.canvas.setFocus()
+    window.canvas.set_brush_size(24)
+    mouse.drag([(90.0, 140.0), (150.0, 170.0)])
+    (job,) = window.smart.jobs
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the stroke
+    assert not window.smart.busy and not (project.labels == water).any()
+    release.set()
+    job.wait()
+    qtbot.wait(50)
+    assert not (project.labels == water).any()
+    assert not window.doc.stack.canUndo()
