@@ -84,6 +84,7 @@ class Canvas(QWidget):
     message = Signal(str)  # a gesture was refused; the text says why
     toolChanged = Signal(str)
     brushSizeChanged = Signal(int)
+    strokeEnded = Signal(object, object)  # label, MaskEdit: a paint stroke was committed (smart brush)
 
     def __init__(self, doc: Document, parent: QWidget | None = None):
         super().__init__(parent)
@@ -576,6 +577,8 @@ class Canvas(QWidget):
                 self.doc.push(StrokeCommand(self.doc, merged, self._stroke_text(stroke)))
             finally:
                 self._committing = False
+            if not stroke.erase:
+                self.strokeEnded.emit(stroke.label, merged)
         if stroke.macro:
             self.doc.stack.endMacro()
 

@@ -64,6 +64,7 @@ from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
 from .panels.regions import RegionsPanel
 from .panels.validation import ValidationPanel
+from .smart_select import SmartSelect
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,7 @@ class MainWindow(QMainWindow):
         self._make_toolbars()
         self._make_statusbar()
         self._connect()
+        self.smart = SmartSelect(self)  # magic wand tool, Snap to Edges, smart brush (ui/smart_select.py)
         self.setAcceptDrops(True)
         screen = self.screen().availableGeometry()
         self.resize(min(1440, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
