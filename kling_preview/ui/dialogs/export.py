@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kling_preview.core import video
+from kling_preview.core import exportfolder, video
 from kling_preview.core.errors import Cancelled
 from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
@@ -333,7 +333,7 @@ class ExportDialog(QDialog):
             if out.is_dir():
                 self._set_status(f"{out} is a folder; choose a file name.", error=True)
                 return
-        replaces = (out / "request.json").exists() if key == BUNDLE else out.exists()
+        replaces = exportfolder.is_export_folder(out) if key == BUNDLE else out.exists()
         if replaces and not self._confirm_overwrite(out, key):
             return
         self._out = out
