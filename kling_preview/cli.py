@@ -332,6 +332,8 @@ def printable(text: object) -> str:
             out.append(repr(ch)[1:-1])
         else:
             code = ord(ch)
+            if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (os.fsdecode's surrogateescape)
+                code -= 0xDC00
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
 
