@@ -196,9 +196,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from .core.fileio import refuse_input_as_output
     from .core.video import render_to_file
 
     source = _input_path(args)
+    refuse_input_as_output(Path(args.output), source, "render")
     project = _load(source)
     cancel = threading.Event()
     bar = _ProgressBar("rendering")

@@ -347,3 +347,12 @@ def test_replacing_a_plain_file_keeps_its_permissions(capsys, request_json, tmp_
     os.chmod(out, 0o640)
     assert run(capsys, "import", str(request_json), "-o", str(out))[0] == 0
     assert out.stat().st_mode & 0o777 == 0o640 and not out.is_symlink()
+
+
+def test_render_onto_its_own_input_is_refused(capsys, tmp_path):
+    still = tmp_path / "still.gif"
+    Image.fromarray(textured_pixels(320, 240)).save(still, "GIF")
+    before = still.read_bytes()
+    code, _, err = run(capsys, "render", str(still), "-o", str(tmp_path / "." / "still.gif"), "--seconds", "0.2")
+    assert code == 2 and err.count("\n") == 1 and "is the input" in err
+    assert still.read_bytes() == before

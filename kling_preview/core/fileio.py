@@ -70,6 +70,16 @@ def _replaced_file(path: Path) -> Path:
         return path
 
 
+def refuse_input_as_output(out: str | Path, source: str | Path, what: str = "output") -> None:
+    """An output must never be the input, by any name (a hard link, `./x`, a link): writing it would lose the input."""
+    try:
+        same = os.path.exists(out) and os.path.exists(source) and os.path.samefile(out, source)
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(describe_os_error(out, exc)) from None
+    if same:
+        raise OutputError(f"{out}: is the input {source}; choose another name for the {what}")
+
+
 def fsync_dir(path: str | Path) -> None:
     """Make a rename in `path` durable; a no-op where folders cannot be synced (the rename stays atomic)."""
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)

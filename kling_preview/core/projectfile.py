@@ -23,7 +23,7 @@ from PIL import Image
 from .. import __version__
 from . import masks
 from .errors import ImageLoadError, LimitError, OutputError, ProjectFileError, describe_os_error
-from .fileio import atomic_write_bytes
+from .fileio import atomic_write_bytes, refuse_input_as_output
 from .images import decode_image, encode_png, pillow_reason
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
 
@@ -50,14 +50,8 @@ def check_project_output(path: str | Path, source: str | Path) -> None:
     `import r.json -o r.json` or `-o photo.jpg` would otherwise replace the user's request or photo with a zip.
     """
     path, source = Path(path), Path(source)
-    try:
-        exists = os.path.exists(path)
-        same = exists and os.path.exists(source) and os.path.samefile(path, source)  # hard links too
-    except OSError as exc:  # e.g. a name longer than the file system allows
-        raise OutputError(describe_os_error(path, exc)) from None
-    if same:
-        raise OutputError(f"{path}: is the input {source}; choose another name for the {SUFFIX} project")
-    if exists and not _is_project_file(path):
+    refuse_input_as_output(path, source, f"{SUFFIX} project")
+    if os.path.exists(path) and not _is_project_file(path):
         raise OutputError(f"{path}: exists and is not a {SUFFIX} project; it is kept (choose another name)")
 
 
