@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
@@ -102,8 +103,17 @@ def _warnings_as_lines(what: str, active: bool = True) -> Iterator[None]:
 
 
 # ----- parsers ---------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's line format: a usage error is an `error:` line and a `hint:`, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _say(f"error: {self.prog}: {message}")
+        _say(f"hint: {self.prog} --help lists the options")
+        sys.exit(EXIT_UNREADABLE)
+
+
 def _app_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="kling-preview",
         description="Paint Kling motion-brush regions, preview the motion locally, export the request. "
         f"Headless commands: {', '.join(SUBCOMMANDS)} (kling-preview COMMAND --help).",
@@ -129,7 +139,7 @@ def _positive(kind: type):
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kling-preview")
+    p = _Parser(prog="kling-preview")
     p.add_argument("--version", action="version", version=f"kling-preview {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -104,6 +104,18 @@ def test_a_multi_line_error_keeps_one_line_per_problem(capsys, tmp_path):
     assert len(lines) == 2  # one per unreadable field
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["render", "--sample"], ["export", "--sample", "-o", "x", "--bogus"], ["render", "x", "-o", "y", "--fps", "a\nb"]],
+)
+def test_usage_errors_are_prefixed_lines(capsys, argv):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: kling-preview") and lines[1].startswith("hint: ")
+
+
 NUMPY_WARNING = """
 import sys, warnings
 import numpy as np
