@@ -41,25 +41,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command = "app"
     what = getattr(args, "output", None) or getattr(args, "input", None) or getattr(args, "file", None) or "sample"
     headless = args.command != "app"  # the app handles its own signals and warnings
-    with _stop_on_signals() if headless else contextlib.nullcontext(), _warnings_as_lines(what, headless):
-        try:
+    try:
+        with _stop_on_signals() if headless else contextlib.nullcontext(), _warnings_as_lines(what, headless):
             return COMMANDS[args.command](args)
-        except Cancelled:
-            _say(f"error: {what}: cancelled; nothing was written")
-            return EXIT_CANCELLED
-        except Stopped as exc:
-            _say(f"error: {what}: stopped by {signal.Signals(exc.signum).name}; nothing was written")
-            return 128 + exc.signum
-        except KeyboardInterrupt:
-            _say(f"error: {what}: interrupted (Ctrl+C); nothing was written")
-            return EXIT_CANCELLED
-        except KlingPreviewError as exc:
-            for line in exc.lines or [type(exc).__name__]:
-                _say(f"error: {line}")
-            return exc.exit_code
-        except OSError as exc:  # the operating system refused a path our own checks did not foresee
-            _say(f"error: {describe_os_error(exc.filename or what, exc)}")
-            return EXIT_UNREADABLE
+    except Cancelled:
+        _say(f"error: {what}: cancelled; nothing was written")
+        return EXIT_CANCELLED
+    except Stopped as exc:
+        _say(f"error: {what}: stopped by {signal.Signals(exc.signum).name}; nothing was written")
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        _say(f"error: {what}: interrupted (Ctrl+C); nothing was written")
+        return EXIT_CANCELLED
+    except KlingPreviewError as exc:
+        for line in [line for line in exc.lines if line] or [type(exc).__name__]:
+            _say(f"error: {line}")
+        return exc.exit_code
+    except OSError as exc:  # the operating system refused a path our own checks did not foresee
+        _say(f"error: {describe_os_error(exc.filename or what, exc)}")
+        return EXIT_UNREADABLE
 
 
 #: Signals that end a headless command the way Ctrl+C does (where the platform has them).
