@@ -157,7 +157,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write the Kling bundle: request.json, masks, trajectories, overlay")
     with_input(export, "a .klproj, a Kling request.json or export folder")
-    export.add_argument("-o", "--output", required=True, help="folder to write the bundle into")
+    export.add_argument(
+        "-o", "--output", required=True, help="folder for the bundle (only an earlier export's files are replaced)"
+    )
     export.add_argument(
         "--fit-size",
         action="store_true",

@@ -345,3 +345,16 @@ def test_render_onto_its_own_input_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "render", str(still), "-o", str(tmp_path / "." / "still.gif"), "--seconds", "0.2")
     assert code == 2 and err.count("\n") == 1 and "is the input" in err
     assert still.read_bytes() == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_a_file_system_without_locks_still_exports(tmp_path, monkeypatch):
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    export_bundle(painted(1), tmp_path / "bundle")
+    assert (tmp_path / "bundle" / "request.json").is_file()
+    assert not (tmp_path / "bundle" / exportfolder.LOCK).exists()

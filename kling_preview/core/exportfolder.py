@@ -14,6 +14,7 @@ set. A lock file serialises writers, so two exports into one folder never mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -153,6 +154,10 @@ def _try_lock(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError as exc:  # a file system without locks (some network shares): export unserialised there
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+            return True
+        raise
     return True
 
 
@@ -179,6 +184,9 @@ def folder_lock(folder: Path, wait: float | None = None) -> Iterator[None]:
                 same = os.path.samestat(os.fstat(fd), os.stat(path))
             except FileNotFoundError:
                 same = False
+        except OSError as exc:
+            os.close(fd)
+            raise OutputError(describe_os_error(folder, exc)) from None
         except BaseException:
             os.close(fd)
             raise
