@@ -183,9 +183,8 @@ def export_bundle(project: Project, out_dir: Path, *, validate: bool = True) -> 
     """Write the export folder (request.json, image, masks, trajectories.json, overlay.png).
 
     Refuses with `ExportRefused` when validation finds errors, and returns the warnings otherwise. All
-    or nothing: files are built in a temp folder beside `out_dir` and moved in; a failure puts back
-    what was there. Stale files of an earlier export (more regions, another image type) are removed;
-    files the user put in the folder are never replaced (see `exportfolder`).
+    or nothing, even if killed: see `exportfolder.publish_folder`. Stale files of an earlier export
+    (more regions, another image type) are removed; files the user put in the folder are never replaced.
     """
     out_dir = Path(out_dir)
     problems = rules.validate_project(project) if validate else []
