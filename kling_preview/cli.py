@@ -7,17 +7,29 @@ Exit codes are a contract: 0 ok, 1 invalid input (breaks a rule), 2 unreadable i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
 
 SUBCOMMANDS = ("render", "export", "import", "validate", "tracks")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl+C, so every temp file and folder is removed on the way."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,26 +39,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = _app_parser().parse_args(argv)
         args.command = "app"
+    what = getattr(args, "output", None) or getattr(args, "input", None) or getattr(args, "file", None) or "sample"
+    headless = args.command != "app"  # the app handles its own signals and warnings
     try:
-        return COMMANDS[args.command](args)
+        with _stop_on_signals() if headless else contextlib.nullcontext(), _warnings_as_lines(what, headless):
+            return COMMANDS[args.command](args)
     except Cancelled:
-        _say("cancelled; nothing was written")
+        _say(f"error: {what}: cancelled; nothing was written")
         return EXIT_CANCELLED
+    except Stopped as exc:
+        _say(f"error: {what}: stopped by {signal.Signals(exc.signum).name}; nothing was written")
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        _say("interrupted; nothing was written")
+        _say(f"error: {what}: interrupted (Ctrl+C); nothing was written")
         return EXIT_CANCELLED
     except KlingPreviewError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
+        for line in [line for line in exc.lines if line] or [type(exc).__name__]:
             _say(f"error: {line}")
         return exc.exit_code
     except OSError as exc:  # the operating system refused a path our own checks did not foresee
-        _say(f"error: {describe_os_error(exc.filename or 'input', exc)}")
+        _say(f"error: {describe_os_error(exc.filename or what, exc)}")
         return EXIT_UNREADABLE
 
 
+#: Signals that end a headless command the way Ctrl+C does (where the platform has them).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM / SIGHUP into `Stopped` while a command runs, so its cleanup runs as for Ctrl+C."""
+
+    def stop(signum: int, _frame: object) -> None:
+        for sig in STOP_SIGNALS:  # a second signal must not interrupt the cleanup
+            signal.signal(sig, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {}
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave the handlers alone
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(what: str, active: bool = True) -> Iterator[None]:
+    """Python warnings become `warning: WHAT: ...` lines; numeric RuntimeWarnings (NaN maths) are not for users."""
+
+    def show(message: Warning | str, category: type[Warning], *_args: object, **_kwargs: object) -> None:
+        _say(f"warning: {what}: {message}")
+
+    if not active:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.showwarning = show
+        yield
+
+
 # ----- parsers ---------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's line format: a usage error is an `error:` line and a `hint:`, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _say(f"error: {self.prog}: {message}")
+        _say(f"hint: {self.prog} --help lists the options")
+        sys.exit(EXIT_UNREADABLE)
+
+
 def _app_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="kling-preview",
         description="Paint Kling motion-brush regions, preview the motion locally, export the request. "
         f"Headless commands: {', '.join(SUBCOMMANDS)} (kling-preview COMMAND --help).",
@@ -72,7 +139,7 @@ def _positive(kind: type):
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kling-preview")
+    p = _Parser(prog="kling-preview")
     p.add_argument("--version", action="version", version=f"kling-preview {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -90,7 +157,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write the Kling bundle: request.json, masks, trajectories, overlay")
     with_input(export, "a .klproj, a Kling request.json or export folder")
-    export.add_argument("-o", "--output", required=True, help="folder to write the bundle into")
+    export.add_argument(
+        "-o", "--output", required=True, help="folder for the bundle (only an earlier export's files are replaced)"
+    )
     export.add_argument(
         "--fit-size",
         action="store_true",
@@ -168,7 +237,7 @@ def _load(path: Path):
 
     project, notes = load_input(path)
     for note in notes:
-        _say(f"note: {note}")
+        _say(f"note: {_named(path, note)}")
     return project
 
 
@@ -179,9 +248,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from .core.fileio import refuse_input_as_output
     from .core.video import gif_defaults, render_to_file
 
     source = _input_path(args)
+    refuse_input_as_output(Path(args.output), source, "render")
     project = _load(source)
     width, fps = gif_defaults(Path(args.output), project.size, project.clip.fps, args.width, args.fps)
     cancel = threading.Event()
@@ -205,9 +276,14 @@ def run_render(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     for w in warnings:
-        _say(f"warning: {w}")
-    print(f"wrote {args.output}")
+        _say(f"warning: {_named(source, w)}")
+    _out(f"wrote {args.output}")
     return EXIT_OK
+
+
+def _named(path: Path, message: str) -> str:
+    """`message` beginning with the file it is about (most already do; image notes and render warnings not)."""
+    return message if message.startswith(str(path)) else f"{path}: {message}"
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -238,7 +314,7 @@ def run_export(args: argparse.Namespace) -> int:
     faces = face_warning(project)
     if faces:
         _say(f"warning: {source}: {faces}")
-    print(f"wrote {args.output}")
+    _out(f"wrote {args.output}")
     return EXIT_OK
 
 
@@ -263,14 +339,16 @@ def _fit_size(project, source: Path):
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from .core.projectfile import save_project
+    from .core.projectfile import check_project_output, save_project
     from .core.spec.kling import load_spec
 
+    source = Path(args.input)
+    check_project_output(Path(args.output), source)
     project, warnings = load_spec(Path(args.input), resolve_overlaps=args.resolve_overlaps)
     for w in warnings:
-        _say(f"warning: {w}")
+        _say(f"warning: {_named(source, w)}")
     save_project(project, Path(args.output))
-    print(f"wrote {args.output}")
+    _out(f"wrote {args.output}")
     return EXIT_OK
 
 
@@ -284,7 +362,7 @@ def run_validate(args: argparse.Namespace) -> int:
         _say(f"{problem.severity}: {path}: {problem.message}")
     if errors:
         return EXIT_INVALID
-    print(f"{path}: valid for Kling" + (f" ({len(problems)} warnings)" if problems else ""))
+    _out(f"{path}: valid for Kling" + (f" ({len(problems)} warnings)" if problems else ""))
     return EXIT_OK
 
 
@@ -334,8 +412,34 @@ COMMANDS = {
 
 
 # ----- output ----------------------------------------------------------------------------------------
+def printable(text: object) -> str:
+    """`text` on one line: control characters (a newline in a file name...) and undecodable bytes escaped.
+
+    So no name can break a line or forge an `error:` line of its own.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append(repr(ch)[1:-1])
+        else:
+            code = ord(ch)
+            if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (os.fsdecode's surrogateescape)
+                code -= 0xDC00
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)
+
+
+def _out(line: str) -> None:
+    print(printable(line), flush=True)
 
 
 class _ProgressBar:

@@ -217,6 +217,7 @@ def test_bundle_holds_request_image_masks_trajectories_and_overlay(tmp_path):
     out = tmp_path / "bundle"
     assert export_bundle(project, out) == []
     assert sorted(os.listdir(out)) == [
+        ".kling-export.json",  # the manifest: which files a later export may replace
         "dynamic_mask_1.png",
         "dynamic_mask_2.png",
         "image.png",
@@ -307,7 +308,7 @@ def fail_on(monkeypatch, name: str, folder: Path) -> None:
 
 def test_failed_export_into_a_new_folder_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "bundle"
-    fail_on(monkeypatch, "", out)
+    fail_on(monkeypatch, "request.json", out)
     with pytest.raises(OutputError, match="Permission denied") as caught:
         export_bundle(decorate(make_project(W, H)), out)
     assert str(out) in str(caught.value)

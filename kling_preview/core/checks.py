@@ -25,7 +25,7 @@ def validate_path(path: str | Path, *, allow_model: bool = False) -> list[Proble
         problems = validate_request(body, label, base_dir=folder, allow_model=allow_model)
         unreadable = [p for p in problems if p.rule in UNREADABLE_RULES and p.severity == "error"]
         if unreadable:
-            raise SpecError("\n".join(f"{label}: {p.message}" for p in unreadable))
+            raise SpecError.from_lines([f"{label}: {p.message}" for p in unreadable])
         return problems
     project, _notes = load_input(path)
     return validate_project(project, allow_model=allow_model)

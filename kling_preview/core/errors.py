@@ -6,11 +6,27 @@ line (naming the file and the problem) instead of a traceback. `exit_code` is th
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class KlingPreviewError(Exception):
     """Base of every error the project raises on purpose."""
 
     exit_code = 1
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per problem (see `from_lines`); a plain message is one line, whatever it holds."""
+        return list(self._lines) if self._lines else [str(self)]
+
+    @classmethod
+    def from_lines(cls, lines: list[str]) -> Self:
+        """One error for several problems. Kept as separate lines, so a newline inside one of them (a file
+        name may hold one) stays part of that line instead of posing as a problem of its own."""
+        exc = cls("\n".join(lines))
+        exc._lines = list(lines)
+        return exc
 
 
 class UnreadableError(KlingPreviewError):

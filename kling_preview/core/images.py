@@ -8,6 +8,7 @@ before any pixel is decoded, so a decompression bomb costs nothing.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,16 @@ class SourceImage:
         return {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}.get(
             self.format, "bin"
         )
+
+
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* object at 0x[0-9a-fA-F]+>")
+
+
+def pillow_reason(exc: BaseException) -> str:
+    """What Pillow said, for a user: without the `<_io.BytesIO object at 0x...>` it names data in memory by."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image"
+    return _OBJECT_REPR.sub("", str(exc)).strip() or type(exc).__name__
 
 
 def load_image(path: str | Path, background: tuple[int, int, int] = DEFAULT_BACKGROUND) -> SourceImage:
@@ -114,7 +125,7 @@ def decode_image(
     except UnidentifiedImageError:
         raise ImageLoadError(f"{label}: not an image (or a format that cannot be read)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageLoadError(f"{label}: the image is truncated or damaged ({exc})") from None
+        raise ImageLoadError(f"{label}: the image is truncated or damaged ({pillow_reason(exc)})") from None
     except MemoryError:
         raise ImageLoadError(f"{label}: not enough memory to decode the image") from None
     return SourceImage(

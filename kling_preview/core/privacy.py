@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageLoadError, describe_os_error
+from .images import pillow_reason
 from .project import Project
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
@@ -161,7 +162,7 @@ def metadata_in_bytes(data: bytes, label: str = "image") -> list[str]:
             return _webp_metadata(data)
         return _pillow_metadata(data)
     except (struct.error, IndexError, ValueError, OSError, SyntaxError, UnidentifiedImageError) as exc:
-        raise ImageLoadError(f"{label}: not a readable image ({exc})") from None
+        raise ImageLoadError(f"{label}: not a readable image ({pillow_reason(exc)})") from None
 
 
 def _exif_entries(exif: bytes, where: str) -> list[str]:

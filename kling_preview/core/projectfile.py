@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,9 @@ from PIL import Image
 
 from .. import __version__
 from . import masks
-from .errors import ImageLoadError, LimitError, ProjectFileError, describe_os_error
-from .fileio import atomic_write_bytes
-from .images import decode_image, encode_png
+from .errors import ImageLoadError, LimitError, OutputError, ProjectFileError, describe_os_error
+from .fileio import atomic_write_bytes, refuse_input_as_output
+from .images import decode_image, encode_png, pillow_reason
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
 
 FORMAT_NAME = "kling-preview-project"
@@ -40,6 +42,28 @@ def save_project(project: Project, path: str | Path) -> None:
     """Write `project` to `path` atomically; the previous file survives any failure."""
     path = Path(path)
     atomic_write_bytes(path, _zip_bytes(project))
+
+
+def check_project_output(path: str | Path, source: str | Path) -> None:
+    """Refuse an output that would destroy something: the input itself, or an existing file that is not a project.
+
+    `import r.json -o r.json` or `-o photo.jpg` would otherwise replace the user's request or photo with a zip.
+    """
+    path, source = Path(path), Path(source)
+    refuse_input_as_output(path, source, f"{SUFFIX} project")
+    if os.path.exists(path) and not _is_project_file(path):
+        raise OutputError(f"{path}: exists and is not a {SUFFIX} project; it is kept (choose another name)")
+
+
+def _is_project_file(path: Path) -> bool:
+    """A regular file (or a link to one) that is a zip holding project.json: what a save may replace."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with zipfile.ZipFile(path) as zf:
+            return "project.json" in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
 
 
 def _zip_bytes(project: Project) -> bytes:
@@ -289,4 +313,4 @@ class _ProjectReader:
         except ProjectFileError:
             raise
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise self.fail(f"{name} is not a readable mask image ({exc})") from None
+            raise self.fail(f"{name} is not a readable mask image ({pillow_reason(exc)})") from None

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import render
 from .errors import Cancelled, InvalidError, OutputError, describe_os_error
-from .fileio import atomic_path, fsync_dir
+from .fileio import atomic_path, fsync_dir, temp_prefix
 from .gif import GifEncoder
 from .project import Project
 
@@ -81,7 +81,7 @@ def _check_folder(out: Path) -> None:
 
 
 def _temp_name(out: Path, suffix: str = ".part") -> Path:
-    return out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}{suffix}"
+    return out.parent / f"{temp_prefix(out.name)}{uuid.uuid4().hex[:8]}{suffix}"
 
 
 def _as_output_error(exc: BaseException, out: Path, fmt: str) -> BaseException:

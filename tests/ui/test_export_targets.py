@@ -7,6 +7,7 @@ import json
 from conftest import make_project
 from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks, spline_editor_parse
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from kling_preview.core.project import STATIC
 from kling_preview.ui.dialogs.export import PATHS_NOTE
@@ -37,7 +38,8 @@ def choose(qtbot, combo, key: str) -> None:
         assert combo.currentIndex() != before, f"{key} not offered"
 
 
-def test_fal_request_with_track_files(make_dialog, qtbot, tmp_path):
+def test_fal_request_with_track_files(make_dialog, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     dialog = make_dialog(ready_project())
     assert dialog.request_box.isVisible() and dialog.paths_note.text() == PATHS_NOTE
     choose(qtbot, dialog.target_combo, "fal")
@@ -53,6 +55,11 @@ def test_fal_request_with_track_files(make_dialog, qtbot, tmp_path):
     assert ati.shape == (81, 1, 4)
     assert [len(t) for t in kjnodes_parse_json_tracks((out / "tracks-kjnodes.json").read_text("utf-8"))] == [81]
     assert spline_editor_parse((out / "tracks-spline.json").read_text("utf-8"))[0]["points"][0] == {"x": 100, "y": 100}
+    # The track files are listed as the export's own, so exporting again (here without them) replaces them.
+    assert export(dialog, qtbot) == "succeeded"
+    qtbot.mouseClick(dialog.tracks_check, Qt.MouseButton.LeftButton)
+    assert export(dialog, qtbot) == "succeeded"
+    assert not (out / "tracks.pth").exists() and (out / "request.json").exists()
     dialog.set_format("mp4")
     assert not dialog.request_box.isVisible()
 

@@ -9,15 +9,11 @@ export -> import -> export gives a byte-identical request.json: every value is n
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import math
-import os
-import re
-import secrets
-import shutil
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +22,7 @@ from PIL import Image
 
 from .. import masks
 from ..errors import InvalidError, OutputError, SpecError, describe_os_error
-from ..fileio import fsync_dir
+from ..exportfolder import publish_folder, recover_folder
 from ..images import SourceImage, encode_jpeg, encode_png, strip_jpeg_metadata
 from ..overlay import render_overlay
 from ..project import CAMERA_AXES, STATIC, CameraMove, KlingSettings, Project
@@ -37,8 +33,6 @@ from .rules import REFUSED_RULES, REQUEST_FIELDS, UNREADABLE_RULES, Problem, ins
 
 #: Quality of the JPEG used when a PNG of the image would be over Kling's size limit.
 FALLBACK_JPEG_QUALITY = 92
-#: Files of an export folder that a later export may leave stale (removed when not rewritten).
-_BUNDLE_FILE = re.compile(r"(image\.(png|jpg|jpeg)|static_mask\.png|dynamic_mask_\d+\.png)")
 
 
 class ExportRefused(InvalidError):
@@ -48,6 +42,7 @@ class ExportRefused(InvalidError):
         self.problems = problems
         errors = [p.message for p in problems if p.severity == "error"]
         super().__init__("\n".join(errors))
+        self._lines = errors
 
 
 # ----- the request --------------------------------------------------------------------------------
@@ -186,13 +181,18 @@ def dumps_tracks(tracks: list[list[dict[str, int]]]) -> str:
 
 
 def export_bundle(
-    project: Project, out_dir: Path, *, validate: bool = True, allow_model: bool = False
+    project: Project,
+    out_dir: Path,
+    *,
+    validate: bool = True,
+    allow_model: bool = False,
+    extra: Mapping[str, bytes] | None = None,
 ) -> list[Problem]:
-    """Write the export folder (request.json, image, masks, trajectories.json, overlay.png).
+    """Write the export folder (request.json, image, masks, trajectories.json, overlay.png, and `extra`).
 
     Refuses with `ExportRefused` when validation finds errors, and returns the warnings otherwise. All
-    or nothing: files are built in a temp folder beside `out_dir` and moved in; a failure puts back
-    what was there. Stale files of an earlier export (more regions, another image type) are removed.
+    or nothing, even if killed: see `exportfolder.publish_folder`. Stale files of an earlier export
+    (more regions, another image type) are removed; files the user put in the folder are never replaced.
     """
     out_dir = Path(out_dir)
     problems = rules.validate_project(project, allow_model=allow_model) if validate else []
@@ -202,86 +202,8 @@ def export_bundle(
     files["trajectories.json"] = dumps_tracks(tracks).encode("utf-8")
     files["overlay.png"] = encode_png(render_overlay(project))
     files["request.json"] = dumps_request(body).encode("utf-8")
-    publish_folder(files, out_dir, stale=_BUNDLE_FILE)
+    publish_folder({**(extra or {}), **files}, out_dir)
     return [p for p in problems if p.severity == "warning"]
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Create `path` with `data`, flushed to disk."""
-    with open(path, "xb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def publish_folder(files: dict[str, bytes], out_dir: Path, *, stale: re.Pattern[str] | None = None) -> None:
-    """Put `files` into `out_dir` all or nothing, removing old files whose names match `stale`."""
-    parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        existed, is_dir = out_dir.exists(), out_dir.is_dir()
-    except OSError as exc:  # e.g. a name longer than the file system allows
-        raise OutputError(describe_os_error(out_dir, exc)) from None
-    if existed and not is_dir:
-        raise OutputError(f"{out_dir}: exists and is not a folder")
-    tmp = parent / f".{out_dir.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputError(describe_os_error(out_dir, exc)) from None
-    try:
-        new = tmp / "new"
-        new.mkdir()
-        for name, data in files.items():
-            try:
-                _write_new(new / name, data)
-            except OSError as exc:
-                raise OutputError(describe_os_error(out_dir / name, exc)) from None
-        if not existed:
-            try:
-                os.replace(new, out_dir)  # one rename: the whole folder appears at once
-            except OSError as exc:
-                raise OutputError(describe_os_error(out_dir, exc)) from None
-        else:
-            _swap_in(new, tmp / "old", out_dir, list(files), stale)
-        fsync_dir(parent)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _swap_in(new: Path, backup: Path, out_dir: Path, names: list[str], stale: re.Pattern[str] | None) -> None:
-    """Move the old files aside, the new ones in; on failure undo both, so `out_dir` is as it was."""
-    try:
-        backup.mkdir()
-        old = [p.name for p in out_dir.iterdir() if p.name in names]
-        if stale is not None:
-            old += [p.name for p in out_dir.iterdir() if p.name not in names and stale.fullmatch(p.name)]
-    except OSError as exc:
-        raise OutputError(describe_os_error(out_dir, exc)) from None
-    moved: list[str] = []
-    placed: list[str] = []
-    current = out_dir
-    try:
-        for name in old:
-            current = out_dir / name
-            os.replace(current, backup / name)
-            moved.append(name)
-        for name in names:
-            current = out_dir / name
-            os.replace(new / name, current)
-            placed.append(name)
-    except BaseException as exc:  # an interrupt too: the backups live in a folder about to be removed
-        for name in placed:
-            try:
-                os.replace(out_dir / name, new / name)
-            except OSError:
-                (out_dir / name).unlink(missing_ok=True)
-        for name in moved:
-            with contextlib.suppress(OSError):
-                os.replace(backup / name, out_dir / name)
-        if isinstance(exc, OSError):
-            raise OutputError(describe_os_error(current, exc)) from None
-        raise
 
 
 # ----- import -------------------------------------------------------------------------------------
@@ -314,13 +236,13 @@ def import_request(
     content, problems = inspect_request(body, label, base_dir=base_dir)
     unreadable = [p.message for p in problems if p.rule in UNREADABLE_RULES]
     if unreadable or content.image is None:
-        raise SpecError("\n".join(f"{label}: {m}" for m in unreadable or ["image cannot be read"]))
+        raise SpecError.from_lines([f"{label}: {m}" for m in unreadable or ["image cannot be read"]])
     overlaps = [p.message for p in problems if p.rule == "mask-overlap"]
     refused = [
         p.message for p in problems if p.rule in REFUSED_RULES and not (resolve_overlaps and p.rule == "mask-overlap")
     ]
     if refused:
-        raise InvalidError("\n".join(f"{label}: {m}" for m in refused))
+        raise InvalidError.from_lines([f"{label}: {m}" for m in refused])
     warnings = [f"{label}: {p.message} (removed)" for p in problems if p.rule == "data-prefix"]
     warnings += [f"{label}: {p.message}" for p in problems if p.rule == "url-file"]
     warnings += [f"{label}: {m}; resolved, the later mask wins" for m in overlaps]
@@ -359,12 +281,15 @@ def import_request(
 def read_request_json(path: str | Path) -> tuple[dict, Path, str]:
     """Read a request.json (or an export folder's): (body, folder for its files, label for messages)."""
     path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    try:
+        recover_folder(folder)  # an export killed while swapping files is completed first
+    except OutputError as exc:
+        raise SpecError(str(exc)) from None
     if path.is_dir():
-        folder, path = path, path / "request.json"
+        path = path / "request.json"
         if not path.is_file():
             raise SpecError(f"{folder}: no request.json in this folder")
-    else:
-        folder = path.parent
     body = read_json(path, "JSON")
     if not isinstance(body, dict):
         raise SpecError(f"{path}: not a Kling request (a JSON object was expected, found {rules.json_type(body)})")

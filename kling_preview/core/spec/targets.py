@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidError
+from ..exportfolder import publish_folder
 from ..images import encode_png
 from ..overlay import render_overlay
 from ..project import Project
 from . import rules
-from .kling import ExportRefused, _parts, dumps_tracks, publish_folder
+from .kling import ExportRefused, _parts, dumps_tracks
 
 #: Targets `export --target` writes; "kling" is the native bundle of kling.py.
 TARGETS = ("kling", "fal", "aimlapi")
@@ -32,7 +33,6 @@ _PATHS = {
     ("kling-v1-5", "pro"): "kling-video/v1.5/pro/image-to-video",
 }
 #: Files an earlier export to the same folder may leave stale (removed when not rewritten).
-_STALE = re.compile(r"(image\.(png|jpg|jpeg)|static_mask\.png|dynamic_mask_\d+\.png)")
 FAL_BASE = "https://queue.fal.run/fal-ai/"
 AIMLAPI_URL = "https://api.aimlapi.com/v2/generate/video/kling/generation"
 
@@ -78,8 +78,15 @@ def target_request(project: Project, target: str) -> tuple[dict[str, Any], str, 
     return body, where, files
 
 
-def export_target(project: Project, out_dir: Path, target: str, *, allow_model: bool = False) -> list[rules.Problem]:
-    """Write `target`'s bundle: request.json (its body), endpoint.txt, the image, masks and overlay.
+def export_target(
+    project: Project,
+    out_dir: Path,
+    target: str,
+    *,
+    allow_model: bool = False,
+    extra: Mapping[str, bytes] | None = None,
+) -> list[rules.Problem]:
+    """Write `target`'s bundle: request.json (its body), endpoint.txt, the image, masks, overlay and `extra`.
 
     Validation is Kling's (the services forward to it); errors refuse with ExportRefused, as export does.
     """
@@ -87,11 +94,11 @@ def export_target(project: Project, out_dir: Path, target: str, *, allow_model: 
     if any(p.severity == "error" for p in problems):
         raise ExportRefused(problems)
     body, where, files = target_request(project, target)
-    files = dict(files)
+    files = {**(extra or {}), **files}
     tracks = [entry["trajectories"] for entry in body.get("dynamic_masks", [])]
     files["trajectories.json"] = dumps_tracks(tracks).encode("utf-8")
     files["overlay.png"] = encode_png(render_overlay(project))
     files["endpoint.txt"] = f"POST {where}\n".encode()
     files["request.json"] = (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    publish_folder(files, Path(out_dir), stale=_STALE)
+    publish_folder(files, Path(out_dir))
     return [p for p in problems if p.severity == "warning"]

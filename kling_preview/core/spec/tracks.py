@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,14 +267,16 @@ def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
 PEER_FILES = {"tracks.pth": "ati", "tracks-kjnodes.json": "kjnodes", "tracks-spline.json": "kjnodes-spline"}
 
 
-def write_peer_files(project: Project, folder: Path) -> list[str]:
-    """Write the regions' trajectories into `folder` for ATI and KJNodes (PEER_FILES); returns the names.
+def peer_files(project: Project) -> dict[str, bytes]:
+    """The regions' trajectories for ATI and KJNodes (PEER_FILES) as file name -> bytes.
 
-    Regions without a trajectory are left out; nothing is written when none has one.
+    They go into an export folder with the rest of the bundle, so its manifest lists them and the next
+    export may replace them. Regions without a trajectory are left out; none when no region has one.
     """
     tracks = [r.trajectory for r in project.regions if r.trajectory]
     if not tracks:
-        return []
-    for name, fmt in PEER_FILES.items():
-        write_track_file(Path(folder) / name, tracks, fmt)
-    return list(PEER_FILES)
+        return {}
+    with tempfile.TemporaryDirectory(prefix="kling-tracks-") as scratch:
+        for name, fmt in PEER_FILES.items():
+            write_track_file(Path(scratch) / name, tracks, fmt)
+        return {name: (Path(scratch) / name).read_bytes() for name in PEER_FILES}

@@ -37,14 +37,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kling_preview.core import video
+from kling_preview.core import exportfolder, video
 from kling_preview.core.errors import Cancelled
 from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
 from kling_preview.core.spec import kling, rules
 from kling_preview.core.spec.fit import fit_to_kling, only_too_large
 from kling_preview.core.spec.targets import export_target
-from kling_preview.core.spec.tracks import write_peer_files
+from kling_preview.core.spec.tracks import peer_files
 from kling_preview.ui.panels.validation import severity_icon
 from kling_preview.ui.worker import BackgroundJob, describe_exception, run_in_background
 
@@ -103,13 +103,10 @@ def bundle_export(target: str, allow_model: bool, peer_tracks: bool) -> Callable
     """The bundle export the dialog's choices ask for: whose request, which models, trajectory files too."""
 
     def run(project, out: Path) -> list:
+        extra = peer_files(project) if peer_tracks else None
         if target == "kling":
-            warnings = kling.export_bundle(project, out, allow_model=allow_model)
-        else:
-            warnings = export_target(project, out, target, allow_model=allow_model)
-        if peer_tracks:
-            write_peer_files(project, out)
-        return warnings
+            return kling.export_bundle(project, out, allow_model=allow_model, extra=extra)
+        return export_target(project, out, target, allow_model=allow_model, extra=extra)
 
     return run
 
@@ -398,7 +395,7 @@ class ExportDialog(QDialog):
             if out.is_dir():
                 self._set_status(f"{out} is a folder; choose a file name.", error=True)
                 return
-        replaces = (out / "request.json").exists() if key == BUNDLE else out.exists()
+        replaces = exportfolder.is_export_folder(out) if key == BUNDLE else out.exists()
         if replaces and not self._confirm_overwrite(out, key):
             return
         self._out = out
