@@ -12,6 +12,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,20 @@ import numpy as np
 from PIL import Image
 
 from .. import __version__
-from . import masks
-from .errors import ImageLoadError, LimitError, ProjectFileError, describe_os_error
+from . import limits, masks
+from .errors import ImageLoadError, InvalidError, LimitError, ProjectFileError, UnreadableError
 from .fileio import atomic_write_bytes
 from .images import decode_image, encode_png
+from .limits import MAX_PROJECT_FILE_BYTES, open_input_file
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
 
 FORMAT_NAME = "kling-preview-project"
 FORMAT_VERSION = 1
 SUFFIX = ".klproj"
-#: Largest member we unpack: guards against zip bombs hidden in a project file.
-MAX_MEMBER_BYTES = 2_000_000_000
+#: Largest member we unpack (an image file, or a mask PNG): guards against zip bombs in a project file.
+MAX_MEMBER_BYTES = limits.MAX_IMAGE_FILE_BYTES
+#: The zip compression methods `save_project` writes; nothing else is read.
+READ_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 MAX_JSON_BYTES = 20_000_000
 #: Largest magnitude of a setting and of a trajectory coordinate the file keeps (importers use the same bounds).
 NUMBER_LIMIT = 1e9
@@ -93,17 +97,20 @@ def load_project(path: str | Path) -> Project:
     """Read a `.klproj`; every problem is a `ProjectFileError` naming the file and what is wrong."""
     path = Path(path)
     try:
-        zf = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise ProjectFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectFileError(f"{path}: is a folder, not a project file") from None
-    except zipfile.BadZipFile:
-        raise ProjectFileError(f"{path}: not a Kling Preview project (not a zip file)") from None
-    except OSError as exc:
-        raise ProjectFileError(describe_os_error(path, exc)) from None
-    with zf:
-        return _ProjectReader(path, zf).read()
+        fh = open_input_file(path, MAX_PROJECT_FILE_BYTES, "project file")
+    except UnreadableError as exc:
+        raise ProjectFileError(str(exc)) from None
+    with fh:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except UnicodeDecodeError:
+            raise ProjectFileError(f"{path}: damaged project file (a member name is not valid UTF-8)") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
+            raise ProjectFileError(
+                f"{path}: not a Kling Preview project (not a zip file, or a damaged one)"
+            ) from None
+        with zf:
+            return _ProjectReader(path, zf).read()
 
 
 class _ProjectReader:
@@ -117,16 +124,34 @@ class _ProjectReader:
         return ProjectFileError(f"{self.path}: {problem}")
 
     def member(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        """A member's bytes, read through a stream that stops at `limit` whatever the zip header claims.
+
+        Only what `save_project` writes is accepted (stored or deflate, not encrypted): other methods
+        (bzip2, LZMA, Deflate64...) would let a small file inflate without a bound, or fail deep inside zipfile.
+        """
         try:
             info = self.zf.getinfo(name)
         except KeyError:
             raise self.fail(f"{name} is missing") from None
+        if info.flag_bits & 0x1:
+            raise self.fail(f"{name} is encrypted; Kling Preview never writes encrypted projects")
+        if info.compress_type not in READ_METHODS:
+            raise self.fail(
+                f"{name} uses zip compression method {info.compress_type}; "
+                "a Kling Preview project only uses stored or deflate"
+            )
         if info.file_size > limit:
             raise self.fail(f"{name} is {info.file_size} bytes; that is beyond any real project")
         try:
-            return self.zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            with self.zf.open(info) as stream:
+                data = stream.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
             raise self.fail(f"{name} is damaged ({exc})") from None
+        except zlib.error as exc:
+            raise self.fail(f"{name} is damaged ({exc})") from None
+        if len(data) > limit:
+            raise self.fail(f"{name} unpacks to more than its header says; the project file is damaged")
+        return data
 
     def read(self) -> Project:
         raw = self.member("project.json", MAX_JSON_BYTES)
@@ -207,6 +232,10 @@ class _ProjectReader:
             project.clip.seconds = self.number(clip, "seconds", "clip", float, project.clip.seconds)
             project.clip.fps = self.number(clip, "fps", "clip", int, project.clip.fps)
             project.clip.loop_seconds = self.number(clip, "loop_seconds", "clip", float, project.clip.loop_seconds)
+            try:
+                limits.check_clip(project.clip.seconds, project.clip.fps, project.clip.loop_seconds)
+            except InvalidError as exc:  # read, but breaks a rule: exit 1 like a 7th region
+                raise InvalidError(f"{self.path}: project.json: {exc}") from None
         kling = doc.get("kling", {})
         if isinstance(kling, dict):
             k = project.kling

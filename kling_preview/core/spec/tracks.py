@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import InvalidError, SpecError
 from ..fileio import atomic_write_bytes
+from ..limits import MAX_TRACK_FILE_BYTES
 from ..projectfile import COORD_LIMIT
 from ..trajectory import Point, resample
 from .kling import loads_json, read_json
@@ -28,7 +29,7 @@ ATI_POINTS = 121
 def read_tracks(path: str | Path) -> list[list[Point]]:
     """Tracks of a KJNodes `coordinates` file or a Wan ATI tracks file; SpecError names the file."""
     path = Path(path)
-    return _tracks(read_json(path, "a trajectory file"), path, nested=False)
+    return _tracks(read_json(path, "a trajectory file", MAX_TRACK_FILE_BYTES), path, nested=False)
 
 
 def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
