@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import struct
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -107,13 +108,19 @@ def test_a_bzip2_bomb_is_refused_by_its_method_without_inflating(tmp_path, klpro
     assert str(bomb) in str(info.value)
 
 
-def test_a_deflate_member_longer_than_claimed_stops_at_the_claim(tmp_path, klproj):
+def test_a_deflate_member_longer_than_claimed_is_never_inflated_whole(tmp_path, klproj):
     members = _members(klproj)
-    members["project.json"] = members["project.json"] + b" " * 5_000_000
-    lying = _rezip(tmp_path / "lying.klproj", members, {"project.json": zipfile.ZIP_DEFLATED})
-    lying.write_bytes(_patch_headers(lying.read_bytes(), b"project.json", size=1000))
-    with pytest.raises(ProjectFileError, match="project.json"):
-        load_project(lying)
+    members["image.png"] = b"\0" * 100_000_000
+    lying = _rezip(tmp_path / "lying.klproj", members, {"image.png": zipfile.ZIP_DEFLATED})
+    lying.write_bytes(_patch_headers(lying.read_bytes(), b"image.png", size=1000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProjectFileError, match="image.png"):
+            load_project(lying)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # the 100 MB behind the 1000-byte claim was never held
 
 
 # ----- 8: zip structures ------------------------------------------------------------------------------

@@ -86,6 +86,9 @@ def decode_image(
         raise ImageLoadError(f"{label}: the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
+            # Pillow warns (on stderr) about a damaged MPO index or EXIF tag and decodes on; the user
+            # gets our notes or one error line instead.
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             im_format = im.format or "?"

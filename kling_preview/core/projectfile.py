@@ -34,6 +34,7 @@ SUFFIX = ".klproj"
 MAX_MEMBER_BYTES = limits.MAX_IMAGE_FILE_BYTES
 #: The zip compression methods `save_project` writes; nothing else is read.
 READ_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_READ_CHUNK = 1 << 20
 MAX_JSON_BYTES = 20_000_000
 #: Largest magnitude of a setting and of a trajectory coordinate the file keeps (importers use the same bounds).
 NUMBER_LIMIT = 1e9
@@ -142,16 +143,19 @@ class _ProjectReader:
             )
         if info.file_size > limit:
             raise self.fail(f"{name} is {info.file_size} bytes; that is beyond any real project")
+        chunks: list[bytes] = []
+        total = 0
         try:
             with self.zf.open(info) as stream:
-                data = stream.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+                # Small reads: zipfile inflates as much as one read asks for before it trims to the claimed size.
+                while total <= limit and (chunk := stream.read(min(_READ_CHUNK, limit + 1 - total))):
+                    chunks.append(chunk)
+                    total += len(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, zlib.error) as exc:
             raise self.fail(f"{name} is damaged ({exc})") from None
-        except zlib.error as exc:
-            raise self.fail(f"{name} is damaged ({exc})") from None
-        if len(data) > limit:
-            raise self.fail(f"{name} unpacks to more than its header says; the project file is damaged")
-        return data
+        if total > limit:
+            raise self.fail(f"{name} unpacks to more than {limit} bytes; that is beyond any real project")
+        return b"".join(chunks)
 
     def read(self) -> Project:
         raw = self.member("project.json", MAX_JSON_BYTES)
