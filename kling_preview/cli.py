@@ -58,10 +58,10 @@ def _app_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _bounded(kind: type, problem: Callable[[float], str | None]) -> Callable[[str], float]:
+def _bounded(kind: type, problem: Callable[[float], str | None]) -> Callable[[str], int | float]:
     """An argparse type for a clip setting: a number within the bounds of core/limits.py, else its reason."""
 
-    def parse(text: str):
+    def parse(text: str) -> int | float:
         try:
             value = float(text)
         except ValueError:
@@ -69,7 +69,7 @@ def _bounded(kind: type, problem: Callable[[float], str | None]) -> Callable[[st
         reason = problem(value)
         if reason:
             raise argparse.ArgumentTypeError(reason)
-        return kind(value)
+        return kind(value)  # type: ignore[no-any-return]
 
     parse.__name__ = f"bounded {kind.__name__}"
     return parse
