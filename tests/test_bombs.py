@@ -124,6 +124,15 @@ def test_a_deflate_member_longer_than_claimed_is_never_inflated_whole(tmp_path, 
 
 
 # ----- 8: zip structures ------------------------------------------------------------------------------
+def test_a_zip_listing_thousands_of_members_is_refused_from_its_directory(tmp_path, klproj):
+    members = _members(klproj)
+    listed = len(members) + 5000
+    members.update({f"junk/{i}": b"" for i in range(5000)})
+    crowded = _rezip(tmp_path / "crowded.klproj", members)
+    with pytest.raises(ProjectFileError, match=f"{listed} members"):
+        load_project(crowded)
+
+
 def _encrypted(tmp_path: Path, klproj: Path) -> Path:
     path = tmp_path / "encrypted.klproj"
     path.write_bytes(_patch_headers(klproj.read_bytes(), b"project.json", flags=0x1))

@@ -14,7 +14,7 @@ import math
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -35,6 +35,10 @@ MAX_MEMBER_BYTES = limits.MAX_IMAGE_FILE_BYTES
 #: The zip compression methods `save_project` writes; nothing else is read.
 READ_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _READ_CHUNK = 1 << 20
+#: Most members a project file may list (a project has about ten), and how far from the end the zip's
+#: end-of-directory record can be (22 bytes and a comment of at most 65535).
+MAX_MEMBERS = 1000
+_EOCD_SEARCH = 22 + 65535
 MAX_JSON_BYTES = 20_000_000
 #: Largest magnitude of a setting and of a trajectory coordinate the file keeps (importers use the same bounds).
 NUMBER_LIMIT = 1e9
@@ -102,6 +106,7 @@ def load_project(path: str | Path) -> Project:
     except UnreadableError as exc:
         raise ProjectFileError(str(exc)) from None
     with fh:
+        _check_directory(path, fh)
         try:
             zf = zipfile.ZipFile(fh)
         except UnicodeDecodeError:
@@ -112,6 +117,26 @@ def load_project(path: str | Path) -> Project:
             ) from None
         with zf:
             return _ProjectReader(path, zf).read()
+
+
+def _check_directory(path: Path, fh: BinaryIO) -> None:
+    """Refuse a zip whose directory lists more members than any project has, before zipfile builds them all.
+
+    A small file can list millions of entries (each becomes a Python object); a project has about ten.
+    """
+    try:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(max(0, size - _EOCD_SEARCH))
+        tail = fh.read()
+        fh.seek(0)
+    except OSError as exc:
+        raise ProjectFileError(f"{path}: {exc.strerror or exc}") from None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return  # not a zip at all: zipfile says so in its own words
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    if entries > MAX_MEMBERS:
+        raise ProjectFileError(f"{path}: the zip lists {entries} members; a Kling Preview project has about ten")
 
 
 class _ProjectReader:
