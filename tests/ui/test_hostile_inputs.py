@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,21 @@ def _encrypted_project(tmp_path: Path) -> Path:
     return path
 
 
+def _absurd_clip_project(tmp_path: Path) -> Path:
+    good = tmp_path / "good.klproj"
+    save_project(make_project(320, 200), good)
+    with zipfile.ZipFile(good) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    doc = json.loads(members["project.json"])
+    doc["clip"]["fps"] = 1e9
+    members["project.json"] = json.dumps(doc).encode()
+    path = tmp_path / "fast.klproj"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
 def _sparse_png(tmp_path: Path) -> Path:
     path = tmp_path / "huge.png"
     with open(path, "wb") as fh:
@@ -62,7 +79,8 @@ def _fifo(tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 @pytest.mark.parametrize(
-    ("build", "words"), [(_encrypted_project, "encrypted"), (_sparse_png, "limit"), (_fifo, "regular file")]
+    ("build", "words"),
+    [(_encrypted_project, "encrypted"), (_absurd_clip_project, "fps"), (_sparse_png, "limit"), (_fifo, "regular file")],
 )
 def test_opening_a_hostile_file_is_one_message_and_the_project_stays(window, tmp_path, no_dialogs, build, words):
     path = build(tmp_path)
