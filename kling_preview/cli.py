@@ -13,11 +13,12 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .core import limits
 from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
 
 SUBCOMMANDS = ("render", "export", "import", "validate", "tracks")
@@ -124,17 +125,20 @@ def _app_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive(kind: type):
-    def parse(text: str):
+def _bounded(kind: type, problem: Callable[[float], str | None]) -> Callable[[str], int | float]:
+    """An argparse type for a clip setting: a number within the bounds of core/limits.py, else its reason."""
+
+    def parse(text: str) -> int | float:
         try:
-            value = kind(text)
+            value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
+        reason = problem(value)
+        if reason:
+            raise argparse.ArgumentTypeError(reason)
+        return kind(value)  # type: ignore[no-any-return]
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = f"bounded {kind.__name__}"
     return parse
 
 
@@ -151,9 +155,17 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     with_input(render, "a .klproj, a Kling request.json or export folder, or an image")
     render.add_argument("-o", "--output", required=True, help=".mp4, .webm, .gif, or a folder for PNG frames")
     render.add_argument("--mode", choices=("kling", "loop", "ambient"), help="preview mode (default: the project's)")
-    render.add_argument("--seconds", type=_positive(float), help="clip length in seconds")
-    render.add_argument("--fps", type=_positive(int), help="frames per second")
-    render.add_argument("--width", type=_positive(int), help="output width in pixels (aspect kept)")
+    render.add_argument(
+        "--seconds", type=_bounded(float, limits.seconds_problem), help=f"clip length, up to {limits.MAX_SECONDS:g} s"
+    )
+    render.add_argument(
+        "--fps", type=_bounded(int, limits.fps_problem), help=f"frames per second, {limits.MIN_FPS} to {limits.MAX_FPS}"
+    )
+    render.add_argument(
+        "--width",
+        type=_bounded(int, limits.side_problem),
+        help=f"output width in pixels, up to {limits.MAX_SIDE} (aspect kept)",
+    )
 
     export = sub.add_parser("export", help="write the Kling bundle: request.json, masks, trajectories, overlay")
     with_input(export, "a .klproj, a Kling request.json or export folder")
@@ -206,9 +218,15 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         help="ati: ATI's .pth; ati-json: ComfyUI's ATI node; kjnodes: coordinates; kjnodes-spline: SplineEditor "
         "points_store (default: from the extension, .pth ati, .json/.txt kjnodes)",
     )
-    tracks.add_argument("--points", type=_positive(int), help="points per track in the file (kjnodes default 81)")
     tracks.add_argument(
-        "--frames", type=_positive(int), help="frames the motion spans; the point then holds still (default: all)"
+        "--points",
+        type=_bounded(int, limits.points_problem),
+        help="points per track in the file (kjnodes default 81)",
+    )
+    tracks.add_argument(
+        "--frames",
+        type=_bounded(int, lambda v: limits.points_problem(v, "frames")),
+        help="frames the motion spans; the point then holds still (default: all)",
     )
     tracks.add_argument(
         "--import",

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageLoadError, describe_os_error
+from .errors import ImageLoadError, UnreadableError
+from .limits import MAX_IMAGE_FILE_BYTES, read_input_file
 
 #: Largest image we decode (width x height). 50 MP photos must open; beyond ~100 MP a laptop struggles.
 MAX_PIXELS = 100_000_000
@@ -72,14 +73,15 @@ def pillow_reason(exc: BaseException) -> str:
 
 
 def load_image(path: str | Path, background: tuple[int, int, int] = DEFAULT_BACKGROUND) -> SourceImage:
-    """Read an image file; every failure is an `ImageLoadError` naming the file."""
+    """Read an image file; every failure is an `ImageLoadError` naming the file.
+
+    Type and size are checked before reading (a FIFO or a 6 GB file named .png costs nothing).
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ImageLoadError(f"{path}: is a folder, not an image") from None
-    except OSError as exc:
-        raise ImageLoadError(describe_os_error(path, exc)) from None
+        data = read_input_file(path, MAX_IMAGE_FILE_BYTES, "image")
+    except UnreadableError as exc:
+        raise ImageLoadError(str(exc)) from None
     return decode_image(data, path.name, background, label=str(path))
 
 
@@ -95,6 +97,9 @@ def decode_image(
         raise ImageLoadError(f"{label}: the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
+            # Pillow warns (on stderr) about a damaged MPO index or EXIF tag and decodes on; the user
+            # gets our notes or one error line instead.
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             im_format = im.format or "?"
@@ -104,12 +109,17 @@ def decode_image(
                     f"{label}: {width}x{height} is {width * height / 1e6:.0f} megapixels; "
                     f"the limit is {MAX_PIXELS // 1_000_000} megapixels"
                 )
+            notes: list[str] = []
+            if im_format == "MPO":
+                # Camera 3D pairs and Ultra HDR photos: a plain JPEG first, more pictures after it. The
+                # first is the photo; the export strips the rest (images.strip_jpeg_metadata).
+                notes.append(f"{name} holds {getattr(im, 'n_frames', 1)} pictures; the first is used")
+                im_format = "JPEG"
+            elif getattr(im, "n_frames", 1) > 1:
+                notes.append(f"{name} is animated; its first frame is used")
             if im_format not in ACCEPTED_FORMATS:
                 raise ImageLoadError(f"{label}: {im_format} images are not supported (use JPEG, PNG or WebP)")
-            notes: list[str] = []
-            if getattr(im, "n_frames", 1) > 1:
-                notes.append(f"{name} is animated; its first frame is used")
-                im.seek(0)
+            im.seek(0)
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             im.load()
             im = ImageOps.exif_transpose(im) or im
@@ -186,28 +196,65 @@ def encode_jpeg(pixels: np.ndarray, quality: int = 92) -> bytes:
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes:
-    """Drop APP1..APP15 and COM segments (EXIF, GPS, XMP, IPTC, comments) without re-encoding.
+    """The JPEG's codec data only: what decoding needs, bit for bit, and nothing else.
 
-    The compressed image data is kept bit for bit, so there is no generation loss, and the result is
-    stable: stripping twice gives the same bytes (the Kling round trip depends on that).
+    Kept: SOI, SOFn, DHT, DAC, DQT, DRI, DNL, every SOS with its entropy-coded data (also the scans of
+    a progressive JPEG and whatever tables sit between them), Adobe APP14 (CMYK and YCCK need its
+    colour transform flag) and EOI. Dropped: every other APPn (EXIF, GPS, XMP, ICC, JFIF/JFXX
+    thumbnails, MPF), COM, and every byte after EOI (motion-photo trailers, a second picture).
+    No re-encoding, so no generation loss, and stripping twice gives the same bytes.
     """
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG stream")
     out = bytearray(data[:2])
-    i = 2
-    while i + 4 <= len(data):
+    i, size, scanned = 2, len(data), False
+    while i < size:
         if data[i] != 0xFF:
             raise ValueError("damaged JPEG marker")
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
+        marker = data[i + 1] if i + 1 < size else -1
+        if marker == 0xFF:  # fill byte before a marker
             i += 1
             continue
-        if marker == 0xDA:  # start of scan: the rest is image data
-            out += data[i:]
+        if marker == 0xD9:  # end of image: anything after it is not part of this picture
+            if not scanned:
+                raise ValueError("JPEG stream ends before its image data")
+            out += b"\xff\xd9"
             return bytes(out)
-        seg_len = int.from_bytes(data[i + 2 : i + 4], "big")
-        segment = data[i : i + 2 + seg_len]
-        if not (0xE1 <= marker <= 0xEF or marker == 0xFE):
-            out += segment
-        i += 2 + seg_len
-    raise ValueError("JPEG stream ends before its image data")
+        if marker == -1 or marker in (0x00, 0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            raise ValueError(f"unexpected JPEG marker at byte {i}")
+        if i + 4 > size:
+            raise ValueError("JPEG stream is truncated")
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if end > size or end < i + 4:
+            raise ValueError("JPEG segment runs past the end of the file")
+        if _codec_segment(marker, data[i + 4 : min(end, i + 9)]):
+            out += data[i:end]
+        i = end
+        if marker == 0xDA:  # entropy-coded data runs to the next marker that is not a restart or a stuffed 0
+            scanned = True
+            scan_end = _scan_end(data, i)
+            out += data[i:scan_end]
+            i = scan_end
+    raise ValueError("JPEG stream has no end-of-image marker")
+
+
+def _codec_segment(marker: int, head: bytes) -> bool:
+    """Whether a segment is needed to decode the pixels (see `strip_jpeg_metadata`)."""
+    if 0xC0 <= marker <= 0xCF or marker in (0xDA, 0xDB, 0xDC, 0xDD):
+        return True
+    return marker == 0xEE and head.startswith(b"Adobe")
+
+
+def _scan_end(data: bytes, start: int) -> int:
+    """Index of the marker that ends the entropy-coded data starting at `start` (or len(data))."""
+    i = start
+    while True:
+        i = data.find(b"\xff", i)
+        if i < 0 or i + 1 >= len(data):
+            return len(data)
+        following = data[i + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            i += 1 if following == 0xFF else 2
+            continue
+        return i
+

@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ImageLoadError, describe_os_error
+from .errors import ImageLoadError, UnreadableError
 from .images import pillow_reason
+from .limits import MAX_IMAGE_FILE_BYTES, read_input_file
 from .project import Project
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
@@ -145,9 +146,9 @@ def metadata_report(path: str | Path) -> list[str]:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageLoadError(describe_os_error(path, exc)) from None
+        data = read_input_file(path, MAX_IMAGE_FILE_BYTES, "image")
+    except UnreadableError as exc:
+        raise ImageLoadError(str(exc)) from None
     return metadata_in_bytes(data, str(path))
 
 

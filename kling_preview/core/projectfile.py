@@ -15,23 +15,35 @@ import os
 import stat
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from .. import __version__
-from . import masks
-from .errors import ImageLoadError, LimitError, OutputError, ProjectFileError, describe_os_error
+from . import limits, masks
+from .errors import (
+    ImageLoadError,
+    InvalidError,
+    LimitError,
+    OutputError,
+    ProjectFileError,
+    UnreadableError,
+)
 from .fileio import atomic_write_bytes, refuse_input_as_output
 from .images import decode_image, encode_png, pillow_reason
+from .limits import MAX_PROJECT_FILE_BYTES, open_input_file
 from .project import CAMERA_AXES, PREVIEW_MODES, MotionKind, Project
 
 FORMAT_NAME = "kling-preview-project"
 FORMAT_VERSION = 1
 SUFFIX = ".klproj"
-#: Largest member we unpack: guards against zip bombs hidden in a project file.
-MAX_MEMBER_BYTES = 2_000_000_000
+#: Largest member we unpack (an image file, or a mask PNG): guards against zip bombs in a project file.
+MAX_MEMBER_BYTES = limits.MAX_IMAGE_FILE_BYTES
+#: Most members a project file may list (a project has about ten), and how far from the end the zip's
+#: end-of-directory record can be (22 bytes and a comment of at most 65535).
+MAX_MEMBERS = 1000
+_EOCD_SEARCH = 22 + 65535
 MAX_JSON_BYTES = 20_000_000
 #: Largest magnitude of a setting and of a trajectory coordinate the file keeps (importers use the same bounds).
 NUMBER_LIMIT = 1e9
@@ -117,17 +129,41 @@ def load_project(path: str | Path) -> Project:
     """Read a `.klproj`; every problem is a `ProjectFileError` naming the file and what is wrong."""
     path = Path(path)
     try:
-        zf = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise ProjectFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectFileError(f"{path}: is a folder, not a project file") from None
-    except zipfile.BadZipFile:
-        raise ProjectFileError(f"{path}: not a Kling Preview project (not a zip file)") from None
+        fh = open_input_file(path, MAX_PROJECT_FILE_BYTES, "project file")
+    except UnreadableError as exc:
+        raise ProjectFileError(str(exc)) from None
+    with fh:
+        _check_directory(path, fh)
+        try:
+            zf = zipfile.ZipFile(fh)
+        except UnicodeDecodeError:
+            raise ProjectFileError(f"{path}: damaged project file (a member name is not valid UTF-8)") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
+            raise ProjectFileError(
+                f"{path}: not a Kling Preview project (not a zip file, or a damaged one)"
+            ) from None
+        with zf:
+            return _ProjectReader(path, zf).read()
+
+
+def _check_directory(path: Path, fh: BinaryIO) -> None:
+    """Refuse a zip whose directory lists more members than any project has, before zipfile builds them all.
+
+    A small file can list millions of entries (each becomes a Python object); a project has about ten.
+    """
+    try:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(max(0, size - _EOCD_SEARCH))
+        tail = fh.read()
+        fh.seek(0)
     except OSError as exc:
-        raise ProjectFileError(describe_os_error(path, exc)) from None
-    with zf:
-        return _ProjectReader(path, zf).read()
+        raise ProjectFileError(f"{path}: {exc.strerror or exc}") from None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return  # not a zip at all: zipfile says so in its own words
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    if entries > MAX_MEMBERS:
+        raise ProjectFileError(f"{path}: the zip lists {entries} members; a Kling Preview project has about ten")
 
 
 class _ProjectReader:
@@ -141,16 +177,15 @@ class _ProjectReader:
         return ProjectFileError(f"{self.path}: {problem}")
 
     def member(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        """A member's bytes, never more than `limit` whatever the zip header claims (limits.read_zip_member)."""
         try:
             info = self.zf.getinfo(name)
         except KeyError:
             raise self.fail(f"{name} is missing") from None
-        if info.file_size > limit:
-            raise self.fail(f"{name} is {info.file_size} bytes; that is beyond any real project")
         try:
-            return self.zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise self.fail(f"{name} is damaged ({exc})") from None
+            return limits.read_zip_member(self.zf, info, limit, "a Kling Preview project")
+        except limits.ZipMemberError as exc:
+            raise self.fail(f"{name} {exc}") from None
 
     def read(self) -> Project:
         raw = self.member("project.json", MAX_JSON_BYTES)
@@ -231,6 +266,10 @@ class _ProjectReader:
             project.clip.seconds = self.number(clip, "seconds", "clip", float, project.clip.seconds)
             project.clip.fps = self.number(clip, "fps", "clip", int, project.clip.fps)
             project.clip.loop_seconds = self.number(clip, "loop_seconds", "clip", float, project.clip.loop_seconds)
+            try:
+                limits.check_clip(project.clip.seconds, project.clip.fps, project.clip.loop_seconds)
+            except InvalidError as exc:  # read, but breaks a rule: exit 1 like a 7th region
+                raise InvalidError(f"{self.path}: project.json: {exc}") from None
         kling = doc.get("kling", {})
         if isinstance(kling, dict):
             k = project.kling

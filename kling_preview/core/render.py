@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from . import camera, motion
+from . import camera, limits, motion
 from .errors import InvalidError
 from .masks import STATIC
 from .project import PREVIEW_MODES, MotionKind, Project
@@ -192,6 +192,7 @@ def snapshot(
     mode = mode or project.clip.mode
     if mode not in PREVIEW_MODES:
         raise InvalidError(f"unknown preview mode {mode!r}: use one of {', '.join(PREVIEW_MODES)}")
+    limits.check_clip(project.clip.seconds, project.clip.fps, project.clip.loop_seconds)
     src = project.image.pixels
     h, w = src.shape[:2]
     if size is None:

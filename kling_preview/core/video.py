@@ -23,7 +23,7 @@ import av
 import cv2
 import numpy as np
 
-from . import render
+from . import limits, render
 from .errors import Cancelled, InvalidError, OutputError, describe_os_error
 from .fileio import atomic_path, fsync_dir, temp_prefix
 from .gif import GifEncoder
@@ -31,8 +31,6 @@ from .project import Project
 
 #: Output types by file extension; any other path is a folder of PNG frames (or an error, see below).
 FORMATS = {".mp4": "mp4", ".webm": "webm", ".gif": "gif"}
-#: Widest export we accept (H.264 and VP9 levels stop around 8K; 16K leaves room for odd requests).
-MAX_WIDTH = 16384
 #: x264 keeps about `rc-lookahead` frames in flight; capping it by frame size keeps a 4K export's memory
 #: bounded (about 60 MB of pixels in the lookahead) at no visible cost for a short preview clip.
 LOOKAHEAD_PIXELS = 48_000_000
@@ -333,18 +331,18 @@ def render_to_file(
     fps = _positive("fps", fps)
     if width is not None:
         width = int(_positive("width", width, integer=True))
-        if width > MAX_WIDTH:
-            raise InvalidError(f"width {width} is larger than the {MAX_WIDTH} px an export can be")
+        problem = limits.side_problem(width, "width")
+        if problem:
+            raise InvalidError(problem)
     _check_folder(out)
     size = export_size(project.size, width)
+    # Every bound from the one place that keeps them, before the first frame is allocated.
+    limits.check_frame_size(*size)
     try:
         scene = render.snapshot(project, None, mode, size=size).with_clip(seconds=seconds, fps=fps)
     except MemoryError:
         raise InvalidError(f"{size[0]}x{size[1]} frames do not fit in memory; choose a smaller width") from None
-    if not scene.seconds > 0 or not scene.fps > 0:
-        raise InvalidError(
-            f"the clip needs a length and a frame rate above zero; it has {scene.seconds:g} s at {scene.fps:g} fps"
-        )
+    limits.check_clip(scene.seconds, scene.fps)
     renderer = render.Renderer(scene)
     times = renderer.times()
     try:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from ..errors import InvalidError, SpecError, describe_os_error
 from ..fileio import atomic_write_bytes
 from ..trajectory import Point, resample
@@ -169,10 +170,10 @@ def _record(archive: zipfile.ZipFile, path: Path) -> bytes:
     names = [i for i in archive.infolist() if i.filename.endswith("data.pkl")]
     if not names:
         raise SpecError(f"{path}: not a torch.save file (no data.pkl inside)")
-    info = names[0]
-    if info.file_size > MAX_RECORD_BYTES:
-        raise SpecError(f"{path}: data.pkl is {info.file_size} bytes; an ATI track file is far smaller")
-    return archive.read(info)
+    try:
+        return limits.read_zip_member(archive, names[0], MAX_RECORD_BYTES, "an ATI track file")
+    except limits.ZipMemberError as exc:
+        raise SpecError(f"{path}: data.pkl {exc}") from None
 
 
 def load_npz_payload(path: Path) -> bytes:
@@ -245,10 +246,6 @@ def read_ati_pth(path: str | Path) -> list[list[Point]]:
     return tracks
 
 
-def is_torch_zip(path: Path) -> bool:
-    """True for a zip file (how torch.save files start), so readers can tell it from JSON text."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"PK\x03\x04"
-    except OSError:
-        return False
+def is_torch_zip(head: bytes) -> bool:
+    """True for the start of a zip file (how torch.save files start), so readers can tell it from JSON text."""
+    return head.startswith(b"PK\x03\x04")

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .. import masks
-from ..errors import InvalidError, OutputError, SpecError, describe_os_error
+from .. import limits, masks
+from ..errors import InvalidError, OutputError, SpecError, UnreadableError
 from ..exportfolder import publish_folder, recover_folder
 from ..images import SourceImage, encode_jpeg, encode_png, strip_jpeg_metadata
 from ..overlay import render_overlay
@@ -300,12 +300,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
-def read_json(path: Path, what: str) -> Any:
-    """Strict JSON from a UTF-8 file; failures are SpecError naming the file (`what` it should have been)."""
+def read_json(path: Path, what: str, limit: int = limits.MAX_REQUEST_FILE_BYTES) -> Any:
+    """Strict JSON from a UTF-8 file of at most `limit` bytes (type and size checked before reading);
+    failures are SpecError naming the file (`what` it should have been)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise SpecError(describe_os_error(path, exc)) from None
+        text = limits.read_input_file(path, limit, "JSON file").decode("utf-8-sig")
+    except UnreadableError as exc:
+        raise SpecError(str(exc)) from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not {what} (the file is not UTF-8 text)") from None
     return loads_json(text, str(path))

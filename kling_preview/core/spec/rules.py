@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import ImageLoadError
+from ..errors import ImageLoadError, UnreadableError
 from ..images import MAX_PIXELS, SourceImage, decode_image
+from ..limits import MAX_IMAGE_FILE_BYTES, read_input_file
 from ..masks import bbox_of, from_png_mask
 from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings
 from ..projectfile import COORD_LIMIT
@@ -84,6 +85,8 @@ REQUEST_FIELDS = (
 )
 #: Optional string fields Kling documents besides ours.
 STRING_EXTRAS = ("image_tail", "callback_url", "external_task_id")
+#: Problems of one rule listed before the rest are summed up in one line.
+MAX_REPEATS = 10
 
 
 @dataclass(frozen=True)
@@ -501,15 +504,19 @@ def inspect_request(
     if raw_masks is not None and not isinstance(raw_masks, list):
         problems.append(_error(f"dynamic_masks must be a list, not {json_type(raw_masks)}", "field-type"))
         raw_masks = None
-    for number, entry in enumerate(raw_masks or [], 1):
-        content.regions.append(_read_region(entry, number, base_dir, size, problems))
     if raw_masks and len(raw_masks) > MAX_REGIONS:
+        # Counted before any mask is decoded: a request with thousands of masks costs nothing.
         problems.append(
             _error(
                 f"dynamic_masks has {len(raw_masks)} entries; Kling accepts at most {MAX_REGIONS} motion-brush regions",
                 "masks-count",
             )
         )
+        raw_masks, counted = [], True
+    else:
+        counted = bool(raw_masks)
+    for number, entry in enumerate(raw_masks or [], 1):
+        content.regions.append(_read_region(entry, number, base_dir, size, problems))
     if size is not None:
         problems += _overlap_problems(content)
         width, height = size
@@ -521,9 +528,26 @@ def inspect_request(
             in_mask = None if pixel is None or region.mask is None else bool(region.mask[pixel])
             problems += region_problems(number, number, None, pixels, in_mask, region.points, shown, width, height)
 
-    has_masks = body.get("static_mask") is not None or bool(raw_masks)
+    has_masks = body.get("static_mask") is not None or counted
     problems += settings_problems(content.fields, has_masks, allow_model)
-    return content, problems
+    return content, cap_repeats(problems)
+
+
+def cap_repeats(problems: list[Problem], limit: int = MAX_REPEATS) -> list[Problem]:
+    """At most `limit` problems of one rule, then one "... and K more" line: a hostile request must not
+    turn into millions of lines."""
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.rule] = counts.get(p.rule, 0) + 1
+    out: list[Problem] = []
+    seen: dict[str, int] = {}
+    for p in problems:
+        seen[p.rule] = seen.get(p.rule, 0) + 1
+        if seen[p.rule] <= limit:
+            out.append(p)
+        elif seen[p.rule] == limit + 1:
+            out.append(Problem(p.severity, f"... and {counts[p.rule] - limit} more like this ({p.rule})", p.rule))
+    return out
 
 
 def _field_bytes(
@@ -544,10 +568,9 @@ def _field_bytes(
             path = base_dir / candidate
             if path.is_file():
                 try:
-                    data = path.read_bytes()
-                except OSError as exc:
-                    text = f"{name} is a URL and {path} cannot be read ({exc.strerror})"
-                    problems.append(_error(text, "url", region))
+                    data = read_input_file(path, MAX_IMAGE_FILE_BYTES, "image")
+                except UnreadableError as exc:
+                    problems.append(_error(f"{name} is a URL and {exc}", "url", region))
                     return None
                 problems.append(_warning(f"{name} is a URL; read from {path} instead", "url-file", region))
                 return data

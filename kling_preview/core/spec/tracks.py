@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidError, SpecError, describe_os_error
+from ..errors import InvalidError, SpecError, UnreadableError
 from ..fileio import atomic_write_bytes
+from ..limits import MAX_TRACK_FILE_BYTES, read_input_file
 from ..project import MAX_REGIONS, Project
 from ..projectfile import COORD_LIMIT
 from ..trajectory import MAX_POINTS, Point, fit_to_limit, resample, scale_points
@@ -48,12 +49,14 @@ def read_track_file(path: str | Path) -> TrackFile:
     """ATI `.pth`, KJNodes coordinates (JSON or text, single-quoted or not), a SplineEditor `points_store`,
     or a ComfyUI workflow holding a SplineEditor node."""
     path = Path(path)
-    if ati.is_torch_zip(path):
+    try:
+        raw = read_input_file(path, MAX_TRACK_FILE_BYTES, "trajectory file")
+    except UnreadableError as exc:
+        raise SpecError(str(exc)) from None
+    if ati.is_torch_zip(raw):
         return TrackFile(ati.read_ati_pth(path))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise SpecError(describe_os_error(path, exc)) from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not a trajectory file (neither UTF-8 text nor an ATI .pth)") from None
     data = _loads_lenient(text, path)

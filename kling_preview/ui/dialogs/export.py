@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kling_preview.core import exportfolder, video
+from kling_preview.core import exportfolder, limits, video
 from kling_preview.core.errors import Cancelled
 from kling_preview.core.privacy import face_warning
 from kling_preview.core.project import PREVIEW_MODES
@@ -157,7 +157,7 @@ class ExportDialog(QDialog):
         self.mode_combo = QComboBox(self.video_box)
         self.mode_combo.addItems(list(PREVIEW_MODES))
         self.seconds_spin = QDoubleSpinBox(self.video_box, suffix=" s", decimals=1, singleStep=0.5)
-        self.seconds_spin.setRange(0.5, 60.0)
+        self.seconds_spin.setRange(0.5, limits.MAX_SECONDS)
         self.mode_combo.currentTextChanged.connect(self._on_video_mode)
         self.mode_combo.setCurrentText(clip.mode if clip.mode in PREVIEW_MODES else PREVIEW_MODES[0])
         self._on_video_mode(self.mode_combo.currentText())
@@ -165,7 +165,7 @@ class ExportDialog(QDialog):
         self.fps_spin.setRange(1, 60)
         self.fps_spin.setValue(int(clip.fps))
         self.width_spin = QSpinBox(self.video_box, suffix=" px", singleStep=16)
-        self.width_spin.setRange(0, 8192)
+        self.width_spin.setRange(0, limits.MAX_SIDE)
         self.width_spin.setSpecialValueText(f"Full size ({self.project.size[0]} px)")
         self.width_spin.setValue(0)
         form = QFormLayout(self.video_box)

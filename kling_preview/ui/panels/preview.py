@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_preview.core import render
+from kling_preview.core import limits, render
 from kling_preview.core.project import PREVIEW_MODES
 from kling_preview.core.trajectory import position_at
 from kling_preview.ui.worker import RenderWorker, describe_exception
@@ -466,14 +466,19 @@ class PreviewPanel(QWidget):
                 clip.mode = PREVIEW_MODES[0]
             self.mode_combo.setCurrentText(clip.mode)
             self._sync_length()
-            self.fps_spin.setValue(int(clip.fps))
+            # Clamped for the control only: an out-of-bounds clip is refused (one line) when the scene is built.
+            fps = clip.fps if limits.fps_problem(clip.fps) is None else FPS_RANGE[1]
+            self.fps_spin.setValue(int(fps))
         finally:
             for w in (self.mode_combo, self.seconds_combo, self.fps_spin):
                 w.blockSignals(False)
 
     def _sync_length(self) -> None:
         field = self._length_field()
-        seconds = float(getattr(self._project.clip, field))
+        seconds = getattr(self._project.clip, field)
+        if limits.seconds_problem(seconds) is not None:
+            return  # never offered as a choice; the scene refuses it with the reason
+        seconds = float(seconds)
         self.seconds_combo.setToolTip("Loop length" if field == "loop_seconds" else "Clip length")
         idx = self.seconds_combo.findData(seconds)
         if idx < 0:
