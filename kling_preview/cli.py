@@ -180,9 +180,10 @@ def _subcommand_parser() -> argparse.ArgumentParser:
 
     export.add_argument(
         "--target",
-        choices=("kling", "fal", "aimlapi"),
+        choices=("kling", "fal", "aimlapi", "piapi"),
         default="kling",
-        help="whose request body to write: Kling's own (default), fal's or AIMLAPI's (see docs/kling-api.md)",
+        help="whose request body to write: Kling's own (default), fal's, AIMLAPI's or PiAPI's task "
+        "(see docs/kling-api.md)",
     )
     export.add_argument(
         "--allow-model", action="store_true", help="a model name Kling Preview does not know is a warning, not an error"

@@ -111,3 +111,47 @@ def spline_editor_parse(points_store: str) -> list[dict]:
     if isinstance(parsed, list) and parsed and "points" in parsed[0]:
         return parsed
     return [{"points": parsed, "color": "#1f77b4", "name": "Spline 1"}]
+
+
+#: The fields of PiAPI's Kling task as PiAPI's own motion-brush tool sends them
+#: (apinetwork/kling-api-video-motion-brush-tool, app.py, send_to_api): top level, then `input`.
+PIAPI_TASK_FIELDS = {"model", "task_type", "input"}
+PIAPI_INPUT_FIELDS = {
+    "prompt",
+    "negative_prompt",
+    "cfg_scale",
+    "duration",
+    "image_url",
+    "image_tail_url",
+    "mode",
+    "version",
+}
+
+
+def piapi_check_task(body: dict) -> None:
+    """The shape of the task PiAPI's tool POSTs (send_to_api), field by field: model "kling", task_type
+    "video_generation"; input with string prompts, a numeric cfg_scale, an integer duration, image_url,
+    mode "std"/"pro", version a string such as "1.0"; motion_brush {mask_url, static_masks [{points: []}],
+    dynamic_masks [{points [{x, y}]}]}, the points integer pixels as generate_mask_and_path collects them
+    from the image (x, y) it scans, so top-left origin and inside the image's bounds is checked by the caller."""
+    assert set(body) == PIAPI_TASK_FIELDS, set(body) ^ PIAPI_TASK_FIELDS
+    assert body["model"] == "kling" and body["task_type"] == "video_generation"
+    task = body["input"]
+    assert set(task) - {"motion_brush"} <= PIAPI_INPUT_FIELDS, set(task) - PIAPI_INPUT_FIELDS
+    assert isinstance(task["prompt"], str) and isinstance(task["negative_prompt"], str)
+    assert isinstance(task["cfg_scale"], (int, float)) and not isinstance(task["cfg_scale"], bool)
+    assert isinstance(task["duration"], int) and not isinstance(task["duration"], bool)
+    assert isinstance(task["image_url"], str) and task["image_url"]
+    assert task["mode"] in ("std", "pro")
+    assert isinstance(task["version"], str) and task["version"].replace(".", "").isdigit()
+    brush = task.get("motion_brush")
+    if brush is None:
+        return
+    assert set(brush) == {"mask_url", "static_masks", "dynamic_masks"}
+    assert isinstance(brush["mask_url"], str) and brush["mask_url"]
+    assert brush["static_masks"] == [{"points": []}]
+    for entry in brush["dynamic_masks"]:
+        assert set(entry) == {"points"}
+        for point in entry["points"]:
+            assert set(point) == {"x", "y"}
+            assert all(isinstance(v, int) and not isinstance(v, bool) for v in point.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks
+from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks, piapi_check_task
 
 from kling_preview.cli import main
 from kling_preview.core.projectfile import load_project, save_project
@@ -70,13 +70,32 @@ def test_tracks_import_applies_a_pth_to_the_regions(capsys, tmp_path):
     assert code == 2 and "nope.json" in err and len(err.strip().splitlines()) == 1
 
 
+def test_export_target_piapi(capsys, tmp_path):
+    sample = load_project(sample_project_path())
+    out = tmp_path / "piapi"
+    code, _, err = run(capsys, "export", "--sample", "-o", str(out), "--target", "piapi")
+    assert code == 0, err
+    body = json.loads((out / "request.json").read_text("utf-8"))
+    piapi_check_task(body)
+    brush = body["input"]["motion_brush"]
+    assert brush["mask_url"].startswith("data:image/png;base64,") and (out / "motion_brush_mask.png").is_file()
+    first = sample.regions[0].trajectory[0]
+    assert brush["dynamic_masks"][0]["points"][0] == {"x": round(first[0]), "y": round(first[1])}  # top-left
+    assert len(brush["dynamic_masks"]) == len(sample.regions)
+    assert (out / "endpoint.txt").read_text().startswith("POST https://api.piapi.ai/api/v1/task")
+    code, _, err = run(capsys, "validate", str(out))
+    assert code == 2 and "PiAPI request" in err
+    code, _, err = run(capsys, "export", "--sample", "-o", str(tmp_path / "x"), "--target", "piapi-v2")
+    assert code == 2 and "piapi-v2" in err
+
+
 def test_export_target_fal_and_validate_allow_model(capsys, tmp_path):
     code, _, err = run(capsys, "export", "--sample", "-o", str(tmp_path / "fal"), "--target", "fal")
     assert code == 0, err
     body = json.loads((tmp_path / "fal" / "request.json").read_text("utf-8"))
     assert body["image_url"].startswith("data:image/") and "model_name" not in body and "mode" not in body
     code, _, err = run(capsys, "validate", str(tmp_path / "fal"))
-    assert code == 2 and "a fal or AIMLAPI request" in err
+    assert code == 2 and "a fal, AIMLAPI or PiAPI request" in err
     project = load_project(sample_project_path())
     project.kling.model_name = "kling-v9"
     save_project(project, tmp_path / "v9.klproj")

@@ -16,6 +16,7 @@ from peers import (
     kjnodes_cut_and_drag_positions,
     kjnodes_parse_json_tracks,
     kjnodes_single_track,
+    piapi_check_task,
     spline_editor_parse,
     torch_load,
 )
@@ -23,8 +24,8 @@ from PIL import Image
 
 from kling_preview.core.errors import InvalidError, SpecError
 from kling_preview.core.project import STATIC
-from kling_preview.core.spec import ati, kjnodes, rules
-from kling_preview.core.spec.kling import build_request
+from kling_preview.core.spec import ati, kjnodes, piapi, rules
+from kling_preview.core.spec.kling import ExportRefused, build_request
 from kling_preview.core.spec.targets import export_target, target_request
 from kling_preview.core.spec.tracks import apply_tracks, read_track_file, write_track_file
 from kling_preview.core.trajectory import resample
@@ -335,3 +336,131 @@ def test_allow_model_turns_an_unknown_model_into_a_warning_but_not_a_known_one()
     body["model_name"] = "kling-v9-turbo"
     found = rules.validate_request(body, "r", allow_model=True)
     assert [p.severity for p in found if p.rule == "brush-model"] == ["warning"]
+
+
+# ----- PiAPI --------------------------------------------------------------------------------------
+
+
+def _decode_rgba(uri: str) -> np.ndarray:
+    with Image.open(io.BytesIO(_decode_data_uri(uri))) as im:
+        assert im.mode == "RGBA"
+        return np.asarray(im).copy()
+
+
+def decode_composite(rgba: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The static area and dynamic areas 1..6 of a composite, read by exact colour of opaque pixels;
+    any other opaque colour, or a pixel neither opaque nor clear, fails."""
+    opaque = rgba[..., 3] == 255
+    assert np.all(opaque | (rgba[..., 3] == 0))
+
+    def area(colour):
+        return opaque & np.all(rgba[..., :3] == colour, axis=-1)
+
+    static = area(piapi.STATIC_COLOUR)
+    dynamic = [area(colour) for colour in piapi.DYNAMIC_COLOURS]
+    assert np.array_equal(static | np.logical_or.reduce(dynamic), opaque), "an opaque pixel of no known colour"
+    return static, dynamic
+
+
+def six_region_project():
+    project = make_project(480, 320, seed=3)
+    for n in range(6):
+        region = project.add_region()
+        x, y = 50 + 75 * n, 100 + 20 * (n % 2)
+        project.paint(region.label, [(x, y), (x + 30, y + 40)], 28)  # neighbours touch: no gap between colours
+        region.trajectory = [(x + 0.4, y - 0.6), (x + 20.6, y + 60.49), (x + 10, y + 150)]
+    project.paint(STATIC, [(60, 280), (420, 280)], 25)
+    return project
+
+
+def test_piapi_task_has_the_shape_piapis_own_tool_sends(tmp_path):
+    project = brush_project()
+    body, where, files = target_request(project, "piapi")
+    piapi_check_task(body)
+    assert where == "https://api.piapi.ai/api/v1/task"
+    task = body["input"]
+    assert task["version"] == "1.0" and task["mode"] == "std" and task["duration"] == 5
+    assert task["prompt"] == "waves roll in"
+    kling = build_request(project)
+    assert _decode_data_uri(task["image_url"]) == base64.b64decode(kling["image"])
+    assert len(task["motion_brush"]["dynamic_masks"]) == 2
+    assert set(files) == {"image.png", "motion_brush_mask.png"}  # one composite, not Kling's per-area masks
+    assert _decode_data_uri(task["motion_brush"]["mask_url"]) == files["motion_brush_mask.png"]
+
+
+def test_piapi_colour_table_starts_with_piapis_green_and_keeps_every_area_apart():
+    assert piapi.DYNAMIC_COLOURS[0] == (114, 229, 40)  # the colour PiAPI's tool paints its dynamic area in
+    assert len(piapi.DYNAMIC_COLOURS) == 6
+    assert len({*piapi.DYNAMIC_COLOURS, piapi.STATIC_COLOUR}) == 7
+
+
+def test_piapi_composite_mask_decodes_back_to_the_regions_exactly():
+    project = six_region_project()
+    body, _where, _files = target_request(project, "piapi")
+    static, dynamic = decode_composite(_decode_rgba(body["input"]["motion_brush"]["mask_url"]))
+    assert np.array_equal(static, project.static_mask) and static.any()
+    for region, area in zip(project.regions, dynamic):
+        assert np.array_equal(area, project.mask(region.label)) and area.any()
+    nobody = ~(project.labels > 0)
+    assert not np.any(_decode_rgba(body["input"]["motion_brush"]["mask_url"])[nobody][:, 3])
+
+
+def test_piapi_points_are_top_left_image_pixels_on_their_own_area():
+    project = six_region_project()
+    body, _where, _files = target_request(project, "piapi")
+    brush = body["input"]["motion_brush"]
+    static, dynamic = decode_composite(_decode_rgba(brush["mask_url"]))
+    kling = build_request(project)
+    for n, (entry, region) in enumerate(zip(brush["dynamic_masks"], project.regions)):
+        x, y = region.trajectory[0]
+        assert entry["points"][0] == {"x": round(x), "y": round(y)}
+        first = entry["points"][0]
+        assert dynamic[n][first["y"], first["x"]]  # row = y from the top: the point lies on its own colour
+        assert entry["points"] == [{"x": p["x"], "y": 320 - p["y"]} for p in kling["dynamic_masks"][n]["trajectories"]]
+    assert brush["dynamic_masks"][1]["points"][1] == {"x": 146, "y": 180}  # (145.6, 180.49), rounded as for Kling
+
+
+def test_piapi_versions_and_models_it_has_none_for(tmp_path):
+    project = brush_project()
+    project.kling.model_name, project.kling.mode = "kling-v1-5", "pro"
+    body, _where, _files = target_request(project, "piapi")
+    assert body["input"]["version"] == "1.5" and body["input"]["mode"] == "pro"
+    plain = make_project(400, 400)
+    plain.kling.model_name = "kling-v1-6"  # no masks: a plain image-to-video task, no motion_brush
+    body, _where, files = target_request(plain, "piapi")
+    piapi_check_task(body)
+    assert body["input"]["version"] == "1.6" and "motion_brush" not in body["input"] and list(files) == ["image.png"]
+    project.kling.model_name = "kling-v9"
+    with pytest.raises(InvalidError, match="piapi has no Kling version for kling-v9"):
+        export_target(project, tmp_path / "v9", "piapi", allow_model=True)
+    project.kling.model_name = "kling-v2-master"  # known to Kling, without the motion brush
+    with pytest.raises(ExportRefused, match="motion brush works only with"):
+        export_target(project, tmp_path / "v2", "piapi", allow_model=True)
+    assert not (tmp_path / "v9").exists() and not (tmp_path / "v2").exists()
+
+
+def test_piapi_export_folder_says_where_to_upload_and_replaces_per_area_masks(tmp_path):
+    project = brush_project()
+    out = tmp_path / "out"
+    export_target(project, out, "fal")
+    assert (out / "dynamic_mask_2.png").exists() and (out / "static_mask.png").exists()
+    export_target(project, out, "piapi")
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".kling-export.json",  # the manifest of what the export wrote
+        "endpoint.txt",
+        "image.png",
+        "motion_brush_mask.png",
+        "overlay.png",
+        "request.json",
+        "trajectories.json",
+    ]
+    body = json.loads((out / "request.json").read_text("utf-8"))
+    piapi_check_task(body)
+    endpoint = (out / "endpoint.txt").read_text()
+    assert endpoint.startswith("POST https://api.piapi.ai/api/v1/task\n")
+    assert "x-api-key" in endpoint and "public URLs" in endpoint and "motion_brush_mask.png" in endpoint
+    tracks = json.loads((out / "trajectories.json").read_text("utf-8"))
+    assert tracks == [entry["points"] for entry in body["input"]["motion_brush"]["dynamic_masks"]]
+    assert tracks[0][0] == {"x": 120, "y": 120}
+    export_target(project, out, "fal")
+    assert not (out / "motion_brush_mask.png").exists()

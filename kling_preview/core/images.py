@@ -181,9 +181,12 @@ def _to_rgb8(im: Image.Image, background: tuple[int, int, int], notes: list[str]
 
 
 def encode_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes without any metadata; deterministic for the same pixels (used by exports)."""
+    """PNG bytes without any metadata; deterministic for the same pixels (used by exports).
+
+    Grey (2-D), RGB or RGBA (PiAPI's composite mask needs transparency) pixels.
+    """
     buf = io.BytesIO()
-    mode = "L" if pixels.ndim == 2 else "RGB"
+    mode = "L" if pixels.ndim == 2 else ("RGBA" if pixels.shape[2] == 4 else "RGB")
     Image.fromarray(np.ascontiguousarray(pixels), mode).save(buf, format="PNG", optimize=False, compress_level=6)
     return buf.getvalue()
 

@@ -1,11 +1,11 @@
-"""Export dialog: the request for fal or AIMLAPI, an unknown model let through, ATI/KJNodes track files."""
+"""Export dialog: the request for fal, AIMLAPI or PiAPI, an unknown model let through, ATI/KJNodes track files."""
 
 from __future__ import annotations
 
 import json
 
 from conftest import make_project
-from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks, spline_editor_parse
+from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks, piapi_check_task, spline_editor_parse
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -98,3 +98,17 @@ def test_file_import_trajectories_reads_an_ati_pth(window, tmp_path, monkeypatch
     track = window.project.regions[0].trajectory
     assert len(track) == 77 and track[0] == (40.0, 60.0) and track[-1] == (200.0, 90.0)
     assert not no_dialogs
+
+
+def test_piapi_is_offered_and_writes_its_task(make_dialog, qtbot, tmp_path):
+    dialog = make_dialog(ready_project())
+    choose(qtbot, dialog.target_combo, "piapi")
+    assert "PiAPI" in dialog.target_combo.currentText()
+    out = tmp_path / "piapi-bundle"
+    dialog.set_output_path(out)
+    assert export(dialog, qtbot) == "succeeded"
+    body = json.loads((out / "request.json").read_text("utf-8"))
+    piapi_check_task(body)
+    assert body["input"]["motion_brush"]["dynamic_masks"] == [{"points": [{"x": 100, "y": 100}, {"x": 200, "y": 160}]}]
+    assert (out / "motion_brush_mask.png").is_file() and not (out / "dynamic_mask_1.png").exists()
+    assert "x-api-key" in (out / "endpoint.txt").read_text()

@@ -477,8 +477,8 @@ def inspect_request(
     raw_image = body.get("image")
     if raw_image is None:
         text = "image is missing; Kling needs the still as Base64"
-        if "image_url" in body:  # an `export --target fal|aimlapi` body: not Kling's own
-            text += " (this has image_url: a fal or AIMLAPI request, which Kling Preview writes but does not read)"
+        if "image_url" in body or "input" in body:  # an `export --target fal|aimlapi|piapi` body: not Kling's own
+            text += " (this is a fal, AIMLAPI or PiAPI request, which Kling Preview writes but does not read)"
         problems.append(_error(text, "image-missing"))
     else:
         data = _field_bytes(raw_image, "image", None, base_dir, ("image.png", "image.jpg", "image.jpeg"), problems)

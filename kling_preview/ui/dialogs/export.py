@@ -62,6 +62,7 @@ TARGETS = {
     "kling": "Kling API",
     "fal": "fal (fal-ai/kling-video)",
     "aimlapi": "AIMLAPI",
+    "piapi": "PiAPI (one colour-coded mask)",
 }
 #: Said where trajectories leave for KJNodes: its paths are not Kling's.
 PATHS_NOTE = (
@@ -179,8 +180,8 @@ class ExportDialog(QDialog):
         for key, text in TARGETS.items():
             self.target_combo.addItem(text, key)
         self.target_combo.setToolTip(
-            "Whose request body request.json holds: Kling's own, or fal's / AIMLAPI's (images as data: URIs, "
-            "endpoint.txt says where to send it)"
+            "Whose request body request.json holds: Kling's own, or fal's / AIMLAPI's / PiAPI's (images as data: "
+            "URIs, endpoint.txt says where to send it; PiAPI wants them uploaded as public URLs)"
         )
         self.allow_model_check = QCheckBox("Allow a model Kling Preview does not know", self.request_box)
         self.allow_model_check.setToolTip(
