@@ -1,7 +1,7 @@
 """The `send`, `status` and `compare` subcommands: close the loop from a project to Kling's video and back.
 
-Exit codes: 0 done, 1 refused or failed (by Kling, or a region that did not follow its trajectory is still 0:
-compare reports, it does not judge the exit), 2 usage, 130 stopped waiting (the task goes on at Kling).
+Exit codes: 0 done, 1 refused or failed by Kling, 2 usage or unreadable input, 130 stopped waiting (the task
+goes on at Kling). Compare reports and exits 0 whatever the verdicts: judging them is the user's call.
 """
 
 from __future__ import annotations
@@ -152,4 +152,22 @@ def _say(line: str) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    raise UnreadableError("compare is not available yet")
+    """Print a verdict line per region (and the static area's drift); write the report if asked."""
+    from .cli import _input_path, _load
+    from .core.compare import compare, read_clip
+    from .core.compare_report import write_report
+
+    source = _input_path(args)
+    output = Path(args.output) if args.output else None
+    if output is not None and output.suffix.lower() not in (".json", ".png"):
+        raise UnreadableError(f"{output}: the report is written as .json or .png")
+    project = _load(source)
+    comparison = compare(project, read_clip(Path(args.video)))
+    for region in comparison.regions:
+        print(region.verdict)
+    if comparison.static_motion_px is not None:
+        print(f"static area: moved up to {comparison.static_motion_px:.1f} px")
+    if output is not None:
+        write_report(comparison, output)
+        print(f"wrote {output}")
+    return EXIT_OK
