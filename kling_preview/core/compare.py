@@ -23,11 +23,12 @@ from .spec.rules import region_ref
 from .trajectory import arc_length
 
 WORK_SIDE = 640  # long side, in pixels, of the frames the tracker sees
+MAX_POINTS = 80  # features followed per region: enough for a robust median, few enough to be quick
 MIN_POINTS = 8  # fewer surviving features than this: find the content again by its appearance
 MATCH_FOUND = 0.45  # normalised correlation above which a template match is trusted
 FB_ERROR = 1.0  # forward-backward disagreement (px) beyond which a tracked feature is dropped
-LK_PARAMS = {"winSize": (21, 21), "maxLevel": 3,
-             "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)}  # fmt: skip
+LK_PARAMS = {"winSize": (15, 15), "maxLevel": 3,
+             "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)}  # fmt: skip
 Point = tuple[float, float]
 
 
@@ -127,13 +128,25 @@ def read_clip(path: Path, work_side: int = WORK_SIDE) -> Clip:
                     size = (frame.width, frame.height)
                     scale = min(1.0, work_side / max(size))
                     work = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
-                gray.append(frame.reformat(width=work[0], height=work[1], format="gray").to_ndarray())
+                gray.append(_small_gray(frame, work))
         except av.error.FFmpegError as exc:
             if len(gray) < 2:
                 raise UnreadableError(f"{path}: the video cannot be decoded ({_first_line(exc)})") from None
     if first_rgb is None or len(gray) < 2:
         raise InvalidError(f"{path}: the video has fewer than 2 frames; there is no motion to compare")
     return Clip(gray, first_rgb, size)
+
+
+def _small_gray(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame's luma at `size`: read straight from the Y plane when the video is YUV (nearly every one)."""
+    if frame.format.name.startswith(("yuv", "yuvj", "nv12")):
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    else:
+        luma = frame.to_ndarray(format="gray")
+    if (luma.shape[1], luma.shape[0]) == size:
+        return np.ascontiguousarray(luma)
+    return cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -145,21 +158,31 @@ def compare(project: Project, clip: Clip) -> Comparison:
     """Track each region and the static area of `project` through `clip`."""
     still_w, still_h = project.size
     work_h, work_w = clip.gray[0].shape
-    sx, sy = work_w / still_w, work_h / still_h
+    scale = np.array([work_w / still_w, work_h / still_h])
     still = cv2.resize(cv2.cvtColor(project.image.pixels, cv2.COLOR_RGB2GRAY), (work_w, work_h),
                        interpolation=cv2.INTER_AREA)  # fmt: skip
-    regions = []
+    regions, contents, offsets = [], [], []
     for number, region in enumerate(project.regions, 1):
         result = RegionResult(region_ref(number, region.name), [(float(x), float(y)) for x, y in region.trajectory])
+        regions.append(result)
         mask = _work_mask(project.mask(region.label), (work_w, work_h))
         if len(result.trajectory) >= 2 and mask.any():
-            _measure_region(result, clip.gray, still, mask, (sx, sy))
-        regions.append(result)
-    static = None
+            template, box = _appearance(still, mask)
+            found, result.match_score = _locate(clip.gray[0], template, None)
+            offset = np.array([found[0] - box[0], found[1] - box[1]], float)
+            offset = offset if result.match_score >= MATCH_FOUND else np.zeros(2)
+            contents.append(_Content(_shift(mask, offset), template))
+            offsets.append((result, offset))
     static_mask = _work_mask(project.static_mask, (work_w, work_h))
     if static_mask.any():
-        drift = _track(clip.gray, static_mask, None)
-        static = float(np.hypot(drift[:, 0] / sx, drift[:, 1] / sy).max())
+        contents.append(_Content(static_mask, None))
+    paths = _track(clip.gray, contents)
+    for (result, offset), path in zip(offsets, paths):
+        _measure(result, (path + offset) / scale)  # from where the still has the content, in still pixels
+    static = None
+    if static_mask.any():
+        drift = paths[-1] / scale
+        static = float(np.hypot(drift[:, 0], drift[:, 1]).max())
     return Comparison(regions, static, len(clip.gray), clip.size, (still_w, still_h), clip.first_rgb)
 
 
@@ -168,18 +191,10 @@ def _work_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(small >= 128)
 
 
-def _measure_region(
-    result: RegionResult, frames: list[np.ndarray], still: np.ndarray, mask: np.ndarray, scale: tuple[float, float]
-) -> None:
-    """Fill in the tracked path, direction cosine and endpoint error of one region."""
-    sx, sy = scale
-    template, box = _appearance(still, mask)
-    found, score = _locate(frames[0], template, None)
-    result.match_score = score
-    offset = np.array([found[0] - box[0], found[1] - box[1]], float) if score >= MATCH_FOUND else np.zeros(2)
-    path = _track(frames, _shift(mask, offset), template) + offset  # from where the still has it, work pixels
+def _measure(result: RegionResult, displacement: np.ndarray) -> None:
+    """Fill in the tracked path, direction cosine and endpoint error from the content's displacement per frame."""
     start = np.array(result.trajectory[0])
-    still_path = start + path / np.array([sx, sy])
+    still_path = start + displacement
     result.tracked_path = [(float(x), float(y)) for x, y in still_path]
     moved = still_path[-1] - still_path[0]
     wanted = np.array(result.trajectory[-1]) - start
@@ -224,37 +239,58 @@ def _features(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
     inner = cv2.erode(mask.astype(np.uint8) * 255, np.ones((7, 7), np.uint8))
     if not inner.any():
         inner = mask.astype(np.uint8) * 255
-    found = cv2.goodFeaturesToTrack(frame, maxCorners=150, qualityLevel=0.01, minDistance=5, mask=inner, blockSize=5)
+    found = cv2.goodFeaturesToTrack(frame, maxCorners=MAX_POINTS, qualityLevel=0.01, minDistance=5, mask=inner,
+                                    blockSize=5)  # fmt: skip
     return np.empty((0, 1, 2), np.float32) if found is None else found.astype(np.float32)
 
 
-def _track(frames: list[np.ndarray], mask: np.ndarray, template: np.ndarray | None) -> np.ndarray:
-    """The content's position over the clip (frame 0 at `(0, 0)`), as the median motion of its features.
+class _Content:
+    """One thing being followed: a region's content or the static area, with its features and position."""
 
-    `template` (the content's look in the still, whose top-left is the mask's in frame 0) lets lost content
-    be found again.
+    def __init__(self, mask: np.ndarray, template: np.ndarray | None) -> None:
+        self.mask = mask  # where the content is in frame 0
+        self.template = template  # its look in the still, for finding it again (regions only)
+        self.origin = np.array(cv2.boundingRect(mask.astype(np.uint8))[:2], float)
+        self.position = np.zeros(2)
+        self.path = [self.position.copy()]
+        self.points = np.empty((0, 1, 2), np.float32)
+        self.seeded = 1
+
+    def reseed(self, frame: np.ndarray) -> None:
+        """New features where the content is now; a region is first found again by its appearance."""
+        if self.template is not None:
+            guess = self.origin + self.position
+            where, score = _locate(frame, self.template, (int(round(guess[0])), int(round(guess[1]))))
+            if score >= MATCH_FOUND:
+                self.position = np.array(where, float) - self.origin
+        self.points = _features(frame, _shift(self.mask, self.position))
+        self.seeded = max(len(self.points), 1)
+
+
+def _track(frames: list[np.ndarray], contents: list[_Content]) -> list[np.ndarray]:
+    """Each content's position over the clip (frame 0 at `(0, 0)`), as the median motion of its features.
+
+    All features go through one Lucas-Kanade call per frame pair, so the image pyramids are built once.
     """
-    position = np.zeros(2)
-    path = [position.copy()]
-    points = _features(frames[0], mask)
-    seeded = max(len(points), 1)
-    box_origin = np.array(cv2.boundingRect(mask.astype(np.uint8))[:2], float)
+    for content in contents:
+        content.points = _features(frames[0], content.mask)
+        content.seeded = max(len(content.points), 1)
     for prev, frame in zip(frames, frames[1:]):
-        if len(points):
+        counts = [len(c.points) for c in contents]
+        if sum(counts):
+            points = np.concatenate([c.points for c in contents])
             ahead, ok, _ = cv2.calcOpticalFlowPyrLK(prev, frame, points, None, **LK_PARAMS)
             back, ok_back, _ = cv2.calcOpticalFlowPyrLK(frame, prev, ahead, None, **LK_PARAMS)
             agree = np.linalg.norm((back - points)[:, 0], axis=1) < FB_ERROR
             good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & agree
-            if good.any():
-                position += np.median((ahead - points)[good, 0], axis=0)
-            points = ahead[good]
-        if len(points) < min(MIN_POINTS, seeded):
-            if template is not None:
-                guess = box_origin + position
-                where, score = _locate(frame, template, (int(round(guess[0])), int(round(guess[1]))))
-                if score >= MATCH_FOUND:
-                    position = np.array(where, float) - box_origin
-            points = _features(frame, _shift(mask, position))
-            seeded = max(len(points), 1)
-        path.append(position.copy())
-    return np.array(path)
+            bounds = np.cumsum([0, *counts])
+            for content, lo, hi in zip(contents, bounds, bounds[1:]):
+                keep = good[lo:hi]
+                if keep.any():
+                    content.position = content.position + np.median((ahead[lo:hi] - points[lo:hi])[keep, 0], axis=0)
+                content.points = ahead[lo:hi][keep]
+        for content in contents:
+            if len(content.points) < min(MIN_POINTS, content.seeded):
+                content.reseed(frame)
+            content.path.append(content.position.copy())
+    return [np.array(c.path) for c in contents]
