@@ -27,8 +27,8 @@ MAX_POINTS = 80  # features followed per region: enough for a robust median, few
 MIN_POINTS = 8  # fewer surviving features than this: find the content again by its appearance
 MATCH_FOUND = 0.45  # normalised correlation above which a template match is trusted
 FB_ERROR = 1.0  # forward-backward disagreement (px) beyond which a tracked feature is dropped
-LK_PARAMS = {"winSize": (15, 15), "maxLevel": 3,
-             "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)}  # fmt: skip
+LK_WINDOW, LK_LEVELS = (15, 15), 3  # pyramid levels reach motions of ~100 work pixels per frame
+LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
 Point = tuple[float, float]
 
 
@@ -139,14 +139,15 @@ def read_clip(path: Path, work_side: int = WORK_SIDE) -> Clip:
 
 def _small_gray(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     """The frame's luma at `size`: read straight from the Y plane when the video is YUV (nearly every one)."""
+    luma: np.ndarray
     if frame.format.name.startswith(("yuv", "yuvj", "nv12")):
         plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+        luma = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
     else:
         luma = frame.to_ndarray(format="gray")
     if (luma.shape[1], luma.shape[0]) == size:
         return np.ascontiguousarray(luma)
-    return cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(luma, size, interpolation=cv2.INTER_AREA))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -229,8 +230,8 @@ def _locate(frame: np.ndarray, template: np.ndarray, near: tuple[int, int] | Non
 
 
 def _shift(mask: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    moved = cv2.warpAffine(mask.astype(np.uint8), np.float32([[1, 0, offset[0]], [0, 1, offset[1]]]),
-                           (mask.shape[1], mask.shape[0]), flags=cv2.INTER_NEAREST)  # fmt: skip
+    shift = np.array([[1, 0, offset[0]], [0, 1, offset[1]]], np.float32)
+    moved = cv2.warpAffine(mask.astype(np.uint8), shift, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_NEAREST)
     return np.asarray(moved > 0)
 
 
@@ -279,8 +280,8 @@ def _track(frames: list[np.ndarray], contents: list[_Content]) -> list[np.ndarra
         counts = [len(c.points) for c in contents]
         if sum(counts):
             points = np.concatenate([c.points for c in contents])
-            ahead, ok, _ = cv2.calcOpticalFlowPyrLK(prev, frame, points, None, **LK_PARAMS)
-            back, ok_back, _ = cv2.calcOpticalFlowPyrLK(frame, prev, ahead, None, **LK_PARAMS)
+            ahead, ok, _ = _flow(prev, frame, points)
+            back, ok_back, _ = _flow(frame, prev, np.asarray(ahead))
             agree = np.linalg.norm((back - points)[:, 0], axis=1) < FB_ERROR
             good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & agree
             bounds = np.cumsum([0, *counts])
@@ -294,3 +295,10 @@ def _track(frames: list[np.ndarray], contents: list[_Content]) -> list[np.ndarra
                 content.reseed(frame)
             content.path.append(content.position.copy())
     return [np.array(c.path) for c in contents]
+
+
+def _flow(prev: np.ndarray, frame: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ahead, ok, err = cv2.calcOpticalFlowPyrLK(
+        prev, frame, points, points.copy(), winSize=LK_WINDOW, maxLevel=LK_LEVELS, criteria=LK_CRITERIA
+    )
+    return np.asarray(ahead), np.asarray(ok), np.asarray(err)

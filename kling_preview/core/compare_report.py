@@ -53,4 +53,4 @@ def draw_report(comparison: Comparison) -> np.ndarray:
 
 
 def _pixels(points: list[tuple[float, float]], scale: np.ndarray) -> np.ndarray:
-    return np.round(np.array(points) * scale).astype(np.int32)
+    return np.asarray(np.round(np.array(points) * scale), dtype=np.int32)
