@@ -1,0 +1,140 @@
+"""The Kling tasks panel and File > Send to Kling..., against the Kling-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_project
+from kling_server import KlingServer
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from kling_preview.core.send.tasks import SentTask, load_tasks, save_tasks
+from kling_preview.ui.panels.sent_tasks import SentTasksPanel
+
+ACCESS, SECRET = "ak-ui-access-5678", "sk-UI-SECRET-never-stored-0123456789abcdef"
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
+
+
+@pytest.fixture
+def server(monkeypatch):
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    srv = KlingServer(ACCESS, SECRET, video=VIDEO)
+    srv.start()
+    monkeypatch.setenv("KLING_API_BASE", srv.url)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sendable():
+    """A small project Kling accepts: one painted region with an arrow."""
+    project = make_project(480, 320, seed=4)
+    region = project.add_region()
+    mask = np.zeros((320, 480), bool)
+    mask[100:200, 100:220] = True
+    project.set_mask(region.label, mask)
+    region.trajectory = [(160, 150), (300, 120)]
+    return project
+
+
+def cell(panel: SentTasksPanel, row: int, column: int) -> str:
+    return panel.table.item(row, column).text()
+
+
+def check_until(qtbot, panel: SentTasksPanel, status: str) -> None:
+    for _ in range(6):
+        with qtbot.waitSignal(panel.changed, timeout=5000):
+            qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+        if cell(panel, 0, 1).startswith(status):
+            return
+    raise AssertionError(f"never reached {status}: {cell(panel, 0, 1)}")
+
+
+def test_sent_task_is_followed_downloaded_and_survives_a_restart(qtbot, server, sendable, tmp_path):
+    store = tmp_path / "tasks.json"
+    panel = SentTasksPanel(store)
+    qtbot.addWidget(panel)
+    panel.videos_dir = tmp_path / "videos"
+    with qtbot.waitSignal(panel.changed, timeout=10000):
+        panel.send(sendable, "scene.klproj")
+    task_id = cell(panel, 0, 0)
+    assert task_id in server.tasks
+    assert cell(panel, 0, 1) == "submitted"
+    assert cell(panel, 0, 3).startswith("kling-v1 std 5 s")
+    assert panel.timer.isActive()  # an unfinished task is polled
+    check_until(qtbot, panel, "succeed")
+    video = tmp_path / "videos" / f"{task_id}.mp4"
+    assert video.read_bytes() == VIDEO
+    assert panel.tasks[0].videos == [str(video)]
+    assert SECRET not in store.read_text() and ACCESS not in store.read_text()
+
+    again = SentTasksPanel(store)  # the app started anew
+    qtbot.addWidget(again)
+    assert cell(again, 0, 0) == task_id and cell(again, 0, 1) == "succeed"
+    assert not again.timer.isActive()
+
+
+def test_failed_task_shows_kling_reason(qtbot, server, sendable, tmp_path):
+    server.lifecycle = ("processing", "failed")
+    panel = SentTasksPanel(tmp_path / "tasks.json")
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.changed, timeout=10000):
+        panel.send(sendable)
+    check_until(qtbot, panel, "failed")
+    assert "risk control" in cell(panel, 0, 1)
+
+
+def test_missing_keys_say_so_and_nothing_is_listed(qtbot, server, sendable, tmp_path, monkeypatch):
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setattr("keyring.get_keyring", lambda: type("Nothing", (), {"priority": 0})())
+    panel = SentTasksPanel(tmp_path / "tasks.json")
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.message, timeout=10000) as said:
+        panel.send(sendable)
+    assert said.args[0].startswith("not sent: no Kling keys")
+
+
+def test_a_project_kling_would_refuse_is_not_sent(qtbot, server, tmp_path):
+    project = make_project(480, 320)
+    project.add_region()  # nothing painted
+    panel = SentTasksPanel(tmp_path / "tasks.json")
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.message, timeout=10000) as said:
+        panel.send(project)
+    assert said.args[0].startswith("not sent: ") and "mask is empty" in said.args[0]
+    assert "\n" not in said.args[0]
+    assert not server.requests
+
+    assert panel.table.rowCount() == 0 and not server.requests
+
+
+def test_a_damaged_task_list_is_set_aside(tmp_path):
+    store = tmp_path / "tasks.json"
+    store.write_text("{not json")
+    assert load_tasks(store) == []
+    assert (tmp_path / "tasks.json.damaged").read_text() == "{not json"
+    save_tasks([SentTask("t1", "http://x", 1.0)], store)
+    assert json.loads(store.read_text())["tasks"][0]["task_id"] == "t1"
+
+
+def test_send_to_kling_from_the_file_menu_asks_first(qtbot, window, server, sendable, monkeypatch):
+    window.set_project(sendable)
+    asked = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.act_send in file_menu.actions()
+    window.act_send.trigger()  # declined: nothing is sent
+    assert not server.requests and "spends credits" in asked[0]
+    with qtbot.waitSignal(window.sent_tasks.changed, timeout=10000):
+        window.act_send.trigger()
+    assert window.sent_tasks.table.rowCount() == 1
+    assert cell(window.sent_tasks, 0, 0) in server.tasks
