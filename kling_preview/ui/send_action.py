@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from kling_preview.core.send.pricing import cost_line
 from kling_preview.ui.panels.sent_tasks import SentTasksPanel
 
 
@@ -34,11 +35,12 @@ def confirm_and_send(window: Any, panel: SentTasksPanel) -> bool:
         return False
     settings = project.kling
     source = str(window.path or window.source or "")
+    cost = cost_line(settings.model_name, settings.mode, settings.duration)
     answer = QMessageBox.question(
         window,
         "Send to Kling",
         f"Send this project to Kling's API as {settings.model_name} {settings.mode}, {settings.duration} s?\n"
-        "The task spends credits from your Kling resource pack.",
+        f"The task spends credits from your Kling resource pack: {cost}.",
     )
     if answer != QMessageBox.StandardButton.Yes:
         return False

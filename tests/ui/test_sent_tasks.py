@@ -134,7 +134,18 @@ def test_send_to_kling_from_the_file_menu_asks_first(qtbot, window, server, send
     assert window.act_send in file_menu.actions()
     window.act_send.trigger()  # declined: nothing is sent
     assert not server.requests and "spends credits" in asked[0]
+    assert "1 unit (Kling's price as of" in asked[0]  # kling-v1 std 5 s
     with qtbot.waitSignal(window.sent_tasks.changed, timeout=10000):
         window.act_send.trigger()
     assert window.sent_tasks.table.rowCount() == 1
     assert cell(window.sent_tasks, 0, 0) in server.tasks
+
+
+def test_cost_follows_model_mode_and_duration():
+    from kling_preview.core.send.pricing import cost_line, units_for
+
+    assert units_for("kling-v1", "std", "5") == 1.0
+    assert units_for("kling-v1", "pro", "10") == 7.0
+    assert units_for("kling-v9", "std", "5") is None
+    assert cost_line("kling-v1-5", "pro", "5", tasks=3).startswith("10.5 units (3.5 each)")
+    assert cost_line("kling-v9", "std", "5").startswith("cost unknown")
