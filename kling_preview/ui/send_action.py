@@ -1,4 +1,5 @@
-"""File > Send to Kling...: confirm what the request is, then submit it; the Kling tasks panel follows it."""
+"""File > Send to Kling... (confirm what the request is and costs, then submit it; the Kling tasks panel follows
+it) and File > Compare with Video... (did the generated video follow the arrows?)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from kling_preview.core.send.pricing import cost_line
+from kling_preview.ui.dialogs.compare import compare_with_video
 from kling_preview.ui.panels.sent_tasks import SentTasksPanel
 
 
 def attach_send(window: Any) -> SentTasksPanel:
-    """Add the Kling tasks dock and the Send action to `window` (a MainWindow)."""
+    """Add the Kling tasks dock and the Send and Compare actions to `window` (a MainWindow)."""
     panel = SentTasksPanel(parent=window)
     window.sent_tasks = panel
     window.sent_tasks_dock = window._dock("Kling tasks", "sentTasksDock", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -21,8 +23,14 @@ def attach_send(window: Any) -> SentTasksPanel:
     action.setStatusTip("Submit the request Export would write to Kling's API (spends credits)")
     action.triggered.connect(lambda: confirm_and_send(window, panel))
     window.act_send = action
+    compare = window.addAction("Compare with &Video...")
+    compare.setObjectName("compareWithVideoAction")
+    compare.setStatusTip("Track each region through a generated video and check it followed its arrow")
+    compare.triggered.connect(lambda: compare_with_video(window))
+    window.act_compare = compare
     file_menu = window.menuBar().actions()[0].menu()
     file_menu.insertAction(window.act_export, action)
+    file_menu.insertAction(window.act_export, compare)
     panel.message.connect(lambda line: window.statusBar().showMessage(line, 8000))
     return panel
 
