@@ -71,6 +71,7 @@ def test_sent_task_is_followed_downloaded_and_survives_a_restart(qtbot, server, 
     assert video.read_bytes() == VIDEO
     assert panel.tasks[0].videos == [str(video)]
     assert SECRET not in store.read_text() and ACCESS not in store.read_text()
+    assert not (tmp_path / "videos" / f".{task_id}.mp4.part").exists()
 
     again = SentTasksPanel(store)  # the app started anew
     qtbot.addWidget(again)
@@ -110,6 +111,14 @@ def test_a_project_kling_would_refuse_is_not_sent(qtbot, server, tmp_path):
     assert not server.requests
 
     assert panel.table.rowCount() == 0 and not server.requests
+
+
+def test_in_the_app_tasks_and_videos_live_in_the_data_folder(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("KLING_PREVIEW_CONFIG_DIR", str(tmp_path))
+    panel = SentTasksPanel()
+    qtbot.addWidget(panel)
+    assert panel.store == tmp_path / "sent_tasks.json"
+    assert panel.videos_dir == tmp_path / "videos"
 
 
 def test_a_damaged_task_list_is_set_aside(tmp_path):

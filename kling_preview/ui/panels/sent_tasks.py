@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core.project import Project
-from kling_preview.core.send.tasks import SentTask, load_tasks, save_tasks, summary_of
+from kling_preview.core.send.tasks import SentTask, load_tasks, save_tasks, summary_of, tasks_path
 from kling_preview.ui.worker import BackgroundJob, describe_exception, run_in_background
 
 POLL_MS = 30_000  # Kling's queue takes minutes to hours: asking twice a minute is plenty
@@ -46,9 +46,9 @@ class SentTasksPanel(QWidget):
     def __init__(self, store: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sentTasksPanel")
-        self.store = store
-        self.videos_dir: Path | None = None  # where succeeded tasks' videos go (None: beside the task list)
-        self.tasks = load_tasks(store)
+        self.store = store or tasks_path()
+        self.videos_dir = self.store.parent / "videos"  # where succeeded tasks' videos go
+        self.tasks = load_tasks(self.store)
         self._job: BackgroundJob | None = None
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("sentTasksTable")
@@ -105,7 +105,7 @@ class SentTasksPanel(QWidget):
             self.timer.stop()
             return None
         snapshot = [SentTask(**vars(t)) for t in pending]
-        folder = self.videos_dir or (self.store.parent if self.store else Path.cwd()) / "videos"
+        folder = self.videos_dir
         self._job = run_in_background(lambda progress, cancel: _poll(snapshot, folder), self)
         self._job.succeeded.connect(self._on_polled)
         self._job.failed.connect(lambda exc: self._say(f"could not check the tasks: {describe_exception(exc)}"))
