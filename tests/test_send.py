@@ -296,3 +296,21 @@ def test_token_is_hs256_with_the_documented_claims():
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False})
     assert claims == {"iss": ACCESS, "exp": 1_700_001_800, "nbf": 1_699_999_995}
+
+
+def test_variants_change_only_prompt_and_cfg_scale(small):
+    from kling_preview.core.errors import InvalidError
+    from kling_preview.core.inputs import load_input
+    from kling_preview.core.send.request import request_text, variants
+
+    text, _ = request_text(load_input(small)[0])
+    out = [json.loads(t) for t in variants(text, ["a", "b"], [0.2, 0.9])]
+    assert [(b["prompt"], b["cfg_scale"]) for b in out] == [("a", 0.2), ("a", 0.9), ("b", 0.2), ("b", 0.9)]
+    base = json.loads(text)
+    for body in out:
+        assert {k: v for k, v in body.items() if k not in ("prompt", "cfg_scale")} == {
+            k: v for k, v in base.items() if k not in ("prompt", "cfg_scale")
+        }
+    assert [json.loads(t)["prompt"] for t in variants(text, cfg_scales=[0.1])] == [base["prompt"]]
+    with pytest.raises(InvalidError, match="outside"):
+        variants(text, cfg_scales=[1.5])

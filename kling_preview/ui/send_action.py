@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from kling_preview.core.send.pricing import cost_line
 from kling_preview.ui.dialogs.compare import compare_with_video
+from kling_preview.ui.dialogs.variants import VariantsDialog
 from kling_preview.ui.panels.sent_tasks import SentTasksPanel
 
 
@@ -23,14 +24,19 @@ def attach_send(window: Any) -> SentTasksPanel:
     action.setStatusTip("Submit the request Export would write to Kling's API (spends credits)")
     action.triggered.connect(lambda: confirm_and_send(window, panel))
     window.act_send = action
+    batch = window.addAction("Send &Variants to Kling...")
+    batch.setObjectName("sendVariantsAction")
+    batch.setStatusTip("Send the same masks and arrows with several prompts or cfg_scale values")
+    batch.triggered.connect(lambda: send_variants(window, panel))
+    window.act_send_variants = batch
     compare = window.addAction("Compare with &Video...")
     compare.setObjectName("compareWithVideoAction")
     compare.setStatusTip("Track each region through a generated video and check it followed its arrow")
     compare.triggered.connect(lambda: compare_with_video(window))
     window.act_compare = compare
     file_menu = window.menuBar().actions()[0].menu()
-    file_menu.insertAction(window.act_export, action)
-    file_menu.insertAction(window.act_export, compare)
+    for entry in (action, batch, compare):
+        file_menu.insertAction(window.act_export, entry)
     panel.message.connect(lambda line: window.statusBar().showMessage(line, 8000))
     return panel
 
@@ -53,4 +59,21 @@ def confirm_and_send(window: Any, panel: SentTasksPanel) -> bool:
     if answer != QMessageBox.StandardButton.Yes:
         return False
     panel.send(project, source)
+    return True
+
+
+def send_variants(window: Any, panel: SentTasksPanel, dialog: VariantsDialog | None = None) -> bool:
+    """Ask for the variants (the dialog shows their count and cost), then send them as one batch."""
+    project = window.doc.project
+    if project is None:
+        window.statusBar().showMessage("Open an image or a project first", 8000)
+        return False
+    dialog = dialog or VariantsDialog(project.kling, window)
+    try:
+        if dialog.exec() != VariantsDialog.DialogCode.Accepted:
+            return False
+        prompts, cfgs = dialog.prompts(), dialog.cfg_scales()
+    finally:
+        dialog.deleteLater()
+    panel.send(project, str(window.path or window.source or ""), prompts=prompts or None, cfg_scales=cfgs or None)
     return True

@@ -158,3 +158,55 @@ def test_cost_follows_model_mode_and_duration():
     assert units_for("kling-v9", "std", "5") is None
     assert cost_line("kling-v1-5", "pro", "5", tasks=3).startswith("10.5 units (3.5 each)")
     assert cost_line("kling-v9", "std", "5").startswith("cost unknown")
+
+
+def test_variants_are_sent_as_a_batch_of_the_same_masks(qtbot, window, server, sendable):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from kling_preview.ui.dialogs.variants import VariantsDialog
+    from kling_preview.ui.send_action import send_variants
+
+    window.set_project(sendable)
+    dialog = VariantsDialog(sendable.kling, window)
+    dialog.prompts_edit.clear()
+    qtbot.keyClicks(dialog.prompts_edit, "clouds drift left")
+    qtbot.keyClick(dialog.prompts_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.prompts_edit, "clouds race left")
+    dialog.cfg_edit.clear()
+    qtbot.keyClicks(dialog.cfg_edit, "0.3, 2")
+    send_button = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not send_button.isEnabled() and "outside 0 to 1" in dialog.summary.text()
+    qtbot.keyClick(dialog.cfg_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.cfg_edit, "0.8")
+    assert send_button.isEnabled()
+    assert dialog.summary.text().startswith("4 tasks, 4 units (1 each)")
+
+    QTimer.singleShot(0, lambda: qtbot.mouseClick(send_button, Qt.MouseButton.LeftButton))
+    with qtbot.waitSignal(window.sent_tasks.changed, timeout=15000):
+        assert send_variants(window, window.sent_tasks, dialog)
+    bodies = [json.loads(r.body) for r in server.requests if r.method == "POST"]
+    assert sorted((b["prompt"], b["cfg_scale"]) for b in bodies) == [
+        ("clouds drift left", 0.3), ("clouds drift left", 0.8), ("clouds race left", 0.3), ("clouds race left", 0.8)
+    ]
+    assert len({json.dumps(b["dynamic_masks"]) for b in bodies}) == 1
+    assert window.sent_tasks.table.rowCount() == 4
+
+
+def test_a_refusal_midway_keeps_the_tasks_already_sent(qtbot, server, sendable, tmp_path):
+    from kling_server import Fault
+
+    panel = SentTasksPanel(tmp_path / "tasks.json")
+    qtbot.addWidget(panel)
+    original = server.next_fault
+    calls = []
+
+    def third_is_refused(path):
+        calls.append(path)
+        return Fault("error", 1303) if len(calls) == 3 else original(path)
+
+    server.next_fault = third_is_refused
+    with qtbot.waitSignal(panel.changed, timeout=15000):
+        panel.send(sendable, prompts=["a", "b", "c", "d"])
+    assert panel.table.rowCount() == 2
+    assert "2 of 4 not sent" in panel.status.text() and "concurrency limit" in panel.status.text()

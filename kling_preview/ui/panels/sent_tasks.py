@@ -71,29 +71,55 @@ class SentTasksPanel(QWidget):
         self._show()
 
     # ----- sending -----------------------------------------------------------------------------------
-    def send(self, project: Project, source: str = "", base_url: str | None = None) -> BackgroundJob:
-        """Submit the project's request (the one `export` writes) in the background; the task joins the list."""
+    def send(
+        self,
+        project: Project,
+        source: str = "",
+        base_url: str | None = None,
+        prompts: list[str] | None = None,
+        cfg_scales: list[float] | None = None,
+    ) -> BackgroundJob:
+        """Submit the project's request (the one `export` writes) in the background; the task joins the list.
+
+        With `prompts` and/or `cfg_scales`, one task per variant of the same masks is sent; if Kling refuses
+        one (a concurrency limit, say), those already sent stay listed and the refusal is shown.
+        """
         from kling_preview.core.send.client import KlingClient, default_base_url
+        from kling_preview.core.send.errors import KlingAPIError
         from kling_preview.core.send.keys import load_keys
-        from kling_preview.core.send.request import request_text
+        from kling_preview.core.send.request import request_text, variants
 
         url = base_url or default_base_url()
 
-        def submit(progress: Any, cancel: threading.Event) -> SentTask:
+        def submit(progress: Any, cancel: threading.Event) -> tuple[list[SentTask], str]:
             text, _ = request_text(project)
+            bodies = variants(text, prompts, cfg_scales) if prompts or cfg_scales else [text]
+            sent: list[SentTask] = []
             with KlingClient(load_keys(), url) as client:
-                task = client.submit(text)
-            return SentTask(task.task_id, url, time.time(), summary_of(text), source, task.status)
+                for n, body in enumerate(bodies):
+                    if cancel.is_set():
+                        break
+                    try:
+                        task = client.submit(body)
+                    except KlingAPIError as exc:
+                        if not sent:
+                            raise
+                        return sent, f"{len(bodies) - n} of {len(bodies)} not sent: {exc}"
+                    sent.append(SentTask(task.task_id, url, time.time(), summary_of(body), source, task.status))
+                    progress(n + 1, len(bodies))
+            return sent, ""
 
         job = run_in_background(submit, self)
         job.succeeded.connect(self._on_sent)
         job.failed.connect(lambda exc: self._say(f"not sent: {describe_exception(exc)}"))
         return job
 
-    def _on_sent(self, task: SentTask) -> None:
-        self.tasks.insert(0, task)
+    def _on_sent(self, outcome: tuple[list[SentTask], str]) -> None:
+        sent, problem = outcome
+        self.tasks[:0] = sent
         self._save()
-        self._say(f"sent: task {task.task_id}")
+        ids = ", ".join(t.task_id for t in sent)
+        self._say(f"sent: task{'s' if len(sent) > 1 else ''} {ids}" + (f"; {problem}" if problem else ""))
 
     # ----- polling -----------------------------------------------------------------------------------
     def poll_now(self) -> BackgroundJob | None:
