@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from kling_preview.core.send.pricing import cost_line
 from kling_preview.ui.dialogs.compare import compare_with_video
 from kling_preview.ui.dialogs.variants import VariantsDialog
+from kling_preview.ui.panels.kling_video import KlingVideoPanel
 from kling_preview.ui.panels.sent_tasks import SentTasksPanel
 
 
@@ -38,6 +39,15 @@ def attach_send(window: Any) -> SentTasksPanel:
     for entry in (action, batch, compare):
         file_menu.insertAction(window.act_export, entry)
     panel.message.connect(lambda line: window.statusBar().showMessage(line, 8000))
+    video = KlingVideoPanel(window)
+    window.kling_video = video
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    window.kling_video_dock = dock = window._dock("Kling video", "klingVideoDock", video, right)
+    window.splitDockWidget(window.preview_dock, dock, Qt.Orientation.Vertical)  # both in view at once
+    dock.hide()  # until there is a video to show
+    window.preview.frameShown.connect(lambda index: video.follow(index, window.preview.frame_count()))
+    panel.videoChosen.connect(video.load)
+    video.loaded.connect(lambda path: (dock.show(), dock.raise_()))
     return panel
 
 

@@ -210,3 +210,33 @@ def test_a_refusal_midway_keeps_the_tasks_already_sent(qtbot, server, sendable, 
         panel.send(sendable, prompts=["a", "b", "c", "d"])
     assert panel.table.rowCount() == 2
     assert "2 of 4 not sent" in panel.status.text() and "concurrency limit" in panel.status.text()
+
+
+def test_a_downloaded_video_plays_beside_the_preview_in_step(qtbot, window, tmp_path):
+    from kling_preview.core import render
+    from kling_preview.core.video import encode_frames
+
+    project = window.doc.project
+    scene = render.snapshot(project, None, "kling", size=(240, 160)).with_clip(seconds=1.0, fps=12)
+    renderer = render.Renderer(scene)
+    video = tmp_path / "task.mp4"
+    encode_frames([renderer.frame(t) for t in renderer.times()], video, 12)
+    panel = window.sent_tasks
+    panel.tasks = [SentTask("t-video", "http://127.0.0.1:9", 1.0, status="succeed", finished_at=2.0,
+                            videos=[str(video)])]  # fmt: skip
+    panel._show()
+    assert not window.kling_video_dock.isVisible()
+    rect = panel.table.visualItemRect(panel.table.item(0, 0))
+    assert rect.isValid()
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.waitSignal(window.kling_video.loaded, timeout=10000):
+        qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.kling_video_dock.isVisible() and window.preview_dock.isVisible()
+    frames = len(window.kling_video.frames)
+    assert frames == 12
+    window.kling_video.follow(0, 120)
+    assert window.kling_video.index == 0
+    window.kling_video.follow(119, 120)  # the preview's last frame: the video's last frame
+    assert window.kling_video.index == frames - 1
+    window.preview.frameShown.emit(window.preview.frame_count() - 1)
+    assert window.kling_video.index == frames - 1

@@ -42,6 +42,7 @@ class SentTasksPanel(QWidget):
 
     changed = Signal()  # the list or a status changed (after it was saved)
     message = Signal(str)  # one line for the status bar
+    videoChosen = Signal(str)  # a finished task's video was double-clicked
 
     def __init__(self, store: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +56,7 @@ class SentTasksPanel(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.cellDoubleClicked.connect(self._on_double_click)
         self.status = QLabel("")
         self.refresh_button = QPushButton("Check now")
         self.refresh_button.setObjectName("checkTasksButton")
@@ -141,6 +143,10 @@ class SentTasksPanel(QWidget):
         by_id = {t.task_id: t for t in updated}
         self.tasks = [by_id.get(t.task_id, t) for t in self.tasks]
         self._save()
+
+    def _on_double_click(self, row: int, column: int) -> None:
+        if 0 <= row < len(self.tasks) and self.tasks[row].videos:
+            self.videoChosen.emit(self.tasks[row].videos[0])
 
     # ----- view --------------------------------------------------------------------------------------
     def _save(self) -> None:
