@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, cli_send
 from .core import limits
 from .core.errors import Cancelled, InvalidError, KlingPreviewError, UnreadableError, describe_os_error
 
-SUBCOMMANDS = ("render", "export", "import", "validate", "tracks")
+SUBCOMMANDS = ("render", "export", "import", "validate", "tracks", *cli_send.SUBCOMMANDS)
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
@@ -235,6 +235,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="apply FILE (ATI .pth, KJNodes JSON or text, a ComfyUI workflow with a SplineEditor) to the regions",
     )
+    cli_send.add_parsers(sub, with_input, _bounded)
     return p
 
 
@@ -427,6 +428,9 @@ COMMANDS = {
     "import": run_import,
     "validate": run_validate,
     "tracks": run_tracks,
+    "send": cli_send.run_send,
+    "status": cli_send.run_status,
+    "compare": cli_send.run_compare,
 }
 
 

@@ -64,6 +64,7 @@ from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
 from .panels.regions import RegionsPanel
 from .panels.validation import ValidationPanel
+from .send_action import attach_send
 from .smart_select import SmartSelect
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._on_project_changed()
         self.autosaver = attach_autosave(self)  # crash recovery: writes while there are unsaved changes
+        attach_send(self)  # File > Send to Kling... and the Kling tasks panel
 
     # ----- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
