@@ -41,6 +41,8 @@ JUMPS = (4, 1)
 #: Widest random search at the finer levels (the coarsest searches the whole image): they only refine.
 FINE_SEARCH = 4
 SEED = 1009
+#: Weight of the hole's current estimate against known pixels when comparing patches.
+ESTIMATE_TRUST = 0.3
 #: Extra cost of a random-search candidate over a propagated one: a jump to unrelated texture must fit
 #: clearly better, so the matches stay coherent (whole patches copied together, fewer seams).
 JUMP_COST = 27 * 6.0**2
@@ -51,14 +53,19 @@ DISTANCE_COST = 27 * 16.0**2
 #: and how far along the edge that difference is smoothed.
 EDGE_BAND = 2.0
 EDGE_SMOOTH = 2.0
+#: Where neighbouring matches disagree, the copies cross-fade over 1/SEAM_SHARPNESS of a match-size pixel.
+SEAM_SHARPNESS = 1.6
+#: How far into the hole (match-size px) that correction reaches, fading out.
+EDGE_REACH = 4.0
 
 
 def _features(img: np.ndarray) -> np.ndarray:
-    """(h*w, 27) float32: each pixel's 5x5 patch sampled on a 3x3 grid of a slightly blurred image."""
+    """(h*w, 9c) float32: each pixel's 5x5 patch sampled on a 3x3 grid of a slightly blurred image
+    (c channels: 27 numbers for a colour image)."""
     h, w = img.shape[:2]
     r = PATCH_RADIUS
-    soft = cv2.GaussianBlur(img, (0, 0), 0.8)
-    pad = cv2.copyMakeBorder(soft, r, r, r, r, cv2.BORDER_REFLECT_101)
+    soft = cv2.GaussianBlur(img, (0, 0), 0.8).reshape(h, w, -1)
+    pad = cv2.copyMakeBorder(soft, r, r, r, r, cv2.BORDER_REFLECT_101).reshape(h + 2 * r, w + 2 * r, -1)
     parts = [pad[r + dy : r + dy + h, r + dx : r + dx + w] for dy in (-r, 0, r) for dx in (-r, 0, r)]
     return np.ascontiguousarray(np.concatenate(parts, axis=2).reshape(h * w, -1))
 
@@ -91,6 +98,10 @@ class _Level:
         self.targets = np.flatnonzero(hole).astype(np.int64)
         ty, tx = np.divmod(self.targets, w)
         self.ty, self.tx = ty.astype(np.float32), tx.astype(np.float32)
+        # How much each sample of a hole pixel's patch counts: known pixels fully, the estimate less (it
+        # is only a guess), so patches on the hole's edge follow the structure around them.
+        sure = np.repeat(_features(known.astype(np.float32))[self.targets], img.shape[2], axis=1)
+        self.trust = (ESTIMATE_TRUST + (1.0 - ESTIMATE_TRUST) * sure).astype(np.float32)
         # Distance penalty per squared pixel: a source one hole-size away costs DISTANCE_COST.
         extent = max(int(np.ptp(ty)), int(np.ptp(tx))) + 1 if len(ty) else 1
         self.near = DISTANCE_COST / float(extent * extent)
@@ -158,7 +169,7 @@ def _pm_pass(
             return
         c_sel = cand[sel]
         d = feats[c_sel] - tf[sel]
-        c = np.einsum("ij,ij->i", d, d) + _distance_cost(level, sel, c_sel) + penalty
+        c = np.einsum("ij,ij,ij->i", d, d, level.trust[sel]) + _distance_cost(level, sel, c_sel) + penalty
         better = c < cost[sel]
         sel = sel[better]
         cost[sel] = c[better]
@@ -238,7 +249,7 @@ def _costs(level: _Level, feats: np.ndarray, nnf: np.ndarray) -> np.ndarray:
     t = level.targets
     cand = nnf.reshape(-1)[t]
     d = feats[cand] - feats[t]
-    return np.einsum("ij,ij->i", d, d) + _distance_cost(level, np.arange(len(t)), cand)
+    return np.einsum("ij,ij,ij->i", d, d, level.trust) + _distance_cost(level, np.arange(len(t)), cand)
 
 
 def match(img: np.ndarray, hole: np.ndarray, known: np.ndarray, seed: int = SEED) -> np.ndarray | None:
@@ -313,8 +324,7 @@ def fill_hole(pixels: np.ndarray, hole: np.ndarray, known: np.ndarray, match_sca
     if nnf is None:
         out[hole] = cv2.GaussianBlur(pixels, (0, 0), max(h, w) / 8.0)[hole]
         return out
-    fy, fx = _full_sources(nnf, hole, known, (sh, sw))
-    copy = pixels[fy, fx].astype(np.float32)
+    copy = _blend_copies(pixels, nnf, hole, known, hole_s)
     # The copy's colours meet the surroundings smoothly: their mismatch along the hole's edge, carried
     # into the hole as a membrane (instant cloning), is added to it. Smooth, so found at the small size.
     fix = _edge_mismatch(small, hole_s, known_s, nnf)
@@ -322,6 +332,40 @@ def fill_hole(pixels: np.ndarray, hole: np.ndarray, known: np.ndarray, match_sca
         fix = cv2.resize(fix, (w, h), interpolation=cv2.INTER_LINEAR)
     out[hole] = np.clip(copy + fix[hole] + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def _blend_copies(
+    pixels: np.ndarray, nnf: np.ndarray, hole: np.ndarray, known: np.ndarray, hole_s: np.ndarray
+) -> np.ndarray:
+    """(n, 3) float32: each full-size hole pixel (raster order) copied through the offsets of the four
+    small pixels around it, blended bilinearly. Where the offsets agree this is an exact copy (the grain
+    is kept); where they differ the seam is a short cross-fade, not the edge of a block."""
+    h, w = hole.shape
+    sh, sw = hole_s.shape
+    ys, xs = np.nonzero(hole)
+    uy = (ys + 0.5) * (sh / h) - 0.5
+    ux = (xs + 0.5) * (sw / w) - 0.5
+    y0, x0 = np.floor(uy).astype(np.int64), np.floor(ux).astype(np.int64)
+    # Sharpened weights: a pixel takes its own cell's copy but for a narrow cross-fade between cells.
+    ty = np.clip((uy - y0 - 0.5) * SEAM_SHARPNESS + 0.5, 0.0, 1.0).astype(np.float32)
+    tx = np.clip((ux - x0 - 0.5) * SEAM_SHARPNESS + 0.5, 0.0, 1.0).astype(np.float32)
+    acc = np.zeros((len(ys), 3), np.float32)
+    wsum = np.zeros(len(ys), np.float32)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            cy, cx = np.clip(y0 + dy, 0, sh - 1), np.clip(x0 + dx, 0, sw - 1)
+            wt = (ty if dy else 1.0 - ty) * (tx if dx else 1.0 - tx)
+            sy, sx = np.divmod(nnf[cy, cx], sw)
+            fy = np.clip(np.rint(ys + (sy - cy) * (h / sh)).astype(np.int64), 0, h - 1)
+            fx = np.clip(np.rint(xs + (sx - cx) * (w / sw)).astype(np.int64), 0, w - 1)
+            wt = wt * (hole_s[cy, cx] & known[fy, fx])
+            acc += pixels[fy, fx] * wt[:, None]
+            wsum += wt
+    fy, fx = _full_sources(nnf, hole, known, (sh, sw))
+    copy = pixels[fy, fx].astype(np.float32)
+    some = wsum > 1e-3
+    copy[some] = acc[some] / wsum[some, None]
+    return copy
 
 
 def _full_sources(
@@ -373,7 +417,12 @@ def _edge_mismatch(img: np.ndarray, hole: np.ndarray, known: np.ndarray, nnf: np
     on_edge = edge.astype(np.float32)
     diff = cv2.GaussianBlur(diff, (0, 0), EDGE_SMOOTH) * on_edge[..., None]
     wts = cv2.GaussianBlur(wts, (0, 0), EDGE_SMOOTH) * on_edge
-    return push_pull(diff, wts, relax=8)
+    fix = push_pull(diff, wts, relax=8)
+    # Only the seam is corrected: deeper in, the copy keeps its own colours (a membrane reaching the middle
+    # would lay a veil of the edge's average mismatch over the whole fill).
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    fade = np.clip(1.0 - depth / EDGE_REACH, 0.0, 1.0).astype(np.float32)
+    return fix * fade[..., None]
 
 
 def enclosed(mask: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
