@@ -56,7 +56,7 @@ def soft_alpha(mask: np.ndarray, radius: float, open_sides: tuple[bool, bool, bo
         padded[1:-1, -1] = m[:, -1]
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
     x = np.clip(dist / float(radius), 0.0, 1.0)
-    return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
+    return np.asarray(x * x * (3.0 - 2.0 * x), np.float32)
 
 
 @dataclass(frozen=True, eq=False)

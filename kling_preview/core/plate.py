@@ -20,6 +20,8 @@ random search, so the same hole on the same image always gets the same fill (cac
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -27,6 +29,10 @@ from .motion import push_pull
 
 #: Long side of the image the matches are computed at (the copy is at full size).
 MATCH_LONG_SIDE = 192
+#: A hole's short side is at least this many pixels at the match size (small holes are matched finer),
+#: as long as the hole has at most MATCH_BUDGET pixels there.
+HOLE_ACROSS = 12
+MATCH_BUDGET = 6000
 #: Coarsest pyramid level: its hole fits in about this many pixels (smaller is cheaper, coarser).
 COARSEST_HOLE = 12
 #: ... and it is at least this many pixels on its short side (smaller ones hold too little context).
@@ -242,14 +248,15 @@ def _distance_cost(level: _Level, sel: np.ndarray, cand: np.ndarray) -> np.ndarr
     """The spatial prior: far sources cost more, so the fill copies from the hole's own surroundings."""
     cy, cx = np.divmod(cand, level.shape[1])
     dy, dx = cy - level.ty[sel], cx - level.tx[sel]
-    return (dy * dy + dx * dx) * level.near
+    return np.asarray((dy * dy + dx * dx) * level.near, np.float32)
 
 
 def _costs(level: _Level, feats: np.ndarray, nnf: np.ndarray) -> np.ndarray:
     t = level.targets
     cand = nnf.reshape(-1)[t]
     d = feats[cand] - feats[t]
-    return np.einsum("ij,ij,ij->i", d, d, level.trust) + _distance_cost(level, np.arange(len(t)), cand)
+    cost = np.einsum("ij,ij,ij->i", d, d, level.trust) + _distance_cost(level, np.arange(len(t)), cand)
+    return np.asarray(cost, np.float32)
 
 
 def match(img: np.ndarray, hole: np.ndarray, known: np.ndarray, seed: int = SEED) -> np.ndarray | None:
@@ -309,7 +316,11 @@ def fill_hole(pixels: np.ndarray, hole: np.ndarray, known: np.ndarray, match_sca
     # Known islands inside the hole (a static post the object surrounded) are not its surroundings.
     known = np.asarray(known, bool) & ~hole & ~enclosed(hole)
     h, w = hole.shape
-    s = min(1.0, max(match_scale, 16.0 / max(1, min(h, w))))
+    # A small or thin hole is matched finer (it is cheap), so it is still a few patches across.
+    y0, y1, x0, x1 = _bbox(hole)
+    thin = HOLE_ACROSS / max(1, min(y1 - y0, x1 - x0))
+    budget = math.sqrt(MATCH_BUDGET / max(1, int(np.count_nonzero(hole))))
+    s = min(1.0, max(match_scale, 16.0 / max(1, min(h, w)), min(thin, budget)))
     sw, sh = max(1, round(w * s)), max(1, round(h * s))
     if (sw, sh) == (w, h):
         small, hole_s, known_s = pixels, hole, known
@@ -365,7 +376,7 @@ def _blend_copies(
     copy = pixels[fy, fx].astype(np.float32)
     some = wsum > 1e-3
     copy[some] = acc[some] / wsum[some, None]
-    return copy
+    return np.asarray(copy, np.float32)
 
 
 def _full_sources(
@@ -422,7 +433,12 @@ def _edge_mismatch(img: np.ndarray, hole: np.ndarray, known: np.ndarray, nnf: np
     # would lay a veil of the edge's average mismatch over the whole fill).
     depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     fade = np.clip(1.0 - depth / EDGE_REACH, 0.0, 1.0).astype(np.float32)
-    return fix * fade[..., None]
+    return np.asarray(fix * fade[..., None], np.float32)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def enclosed(mask: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
@@ -437,7 +453,7 @@ def enclosed(mask: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
     inner[np.unique(np.concatenate([comp[0], comp[-1], comp[:, 0], comp[:, -1]]))] = False
     if only is not None:
         inner[np.unique(comp[~np.asarray(only, bool)])] = False
-    return inner[comp]
+    return np.asarray(inner[comp], bool)
 
 
 def match_scale(long_side: int) -> float:
