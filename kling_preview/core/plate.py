@@ -61,6 +61,8 @@ EDGE_BAND = 2.0
 EDGE_SMOOTH = 2.0
 #: Where neighbouring matches disagree, the copies cross-fade over 1/SEAM_SHARPNESS of a match-size pixel.
 SEAM_SHARPNESS = 1.6
+#: Radius (full-size px) of the local mean the blended copies' detail is restored around.
+SEAM_MEAN_SIGMA = 2.0
 #: How far into the hole (match-size px) that correction reaches, fading out.
 EDGE_REACH = 4.0
 
@@ -335,7 +337,14 @@ def fill_hole(pixels: np.ndarray, hole: np.ndarray, known: np.ndarray, match_sca
     if nnf is None:
         out[hole] = cv2.GaussianBlur(pixels, (0, 0), max(h, w) / 8.0)[hole]
         return out
-    copy = _blend_copies(pixels, nnf, hole, known, hole_s)
+    copy, gain = _blend_copies(pixels, nnf, hole, known, hole_s)
+    if (gain > 1.001).any():
+        # Variance-preserving blend: where different copies were cross-faded, their detail around the
+        # local mean is scaled back up, so a seam is not a smooth streak.
+        out_f = pixels.astype(np.float32)
+        out_f[hole] = copy
+        mean = cv2.GaussianBlur(out_f, (0, 0), SEAM_MEAN_SIGMA)[hole]
+        copy = mean + (copy - mean) * gain[:, None]
     # The copy's colours meet the surroundings smoothly: their mismatch along the hole's edge, carried
     # into the hole as a membrane (instant cloning), is added to it. Smooth, so found at the small size.
     fix = _edge_mismatch(small, hole_s, known_s, nnf)
@@ -347,9 +356,10 @@ def fill_hole(pixels: np.ndarray, hole: np.ndarray, known: np.ndarray, match_sca
 
 def _blend_copies(
     pixels: np.ndarray, nnf: np.ndarray, hole: np.ndarray, known: np.ndarray, hole_s: np.ndarray
-) -> np.ndarray:
-    """(n, 3) float32: each full-size hole pixel (raster order) copied through the offsets of the four
-    small pixels around it, blended bilinearly. Where the offsets agree this is an exact copy (the grain
+) -> tuple[np.ndarray, np.ndarray]:
+    """((n, 3) float32, (n,) float32 gain): each full-size hole pixel (raster order) copied through the
+    offsets of the four small pixels around it, blended bilinearly, and the contrast gain that undoes the
+    blend's loss of detail. Where the offsets agree this is an exact copy (the grain
     is kept); where they differ the seam is a short cross-fade, not the edge of a block."""
     h, w = hole.shape
     sh, sw = hole_s.shape
@@ -362,6 +372,7 @@ def _blend_copies(
     tx = np.clip((ux - x0 - 0.5) * SEAM_SHARPNESS + 0.5, 0.0, 1.0).astype(np.float32)
     acc = np.zeros((len(ys), 3), np.float32)
     wsum = np.zeros(len(ys), np.float32)
+    weights, offsets = [], []
     for dy in (0, 1):
         for dx in (0, 1):
             cy, cx = np.clip(y0 + dy, 0, sh - 1), np.clip(x0 + dx, 0, sw - 1)
@@ -372,11 +383,21 @@ def _blend_copies(
             wt = wt * (hole_s[cy, cx] & known[fy, fx])
             acc += pixels[fy, fx] * wt[:, None]
             wsum += wt
+            weights.append(wt)
+            offsets.append((fy - ys) * (2 * w + 1) + (fx - xs))
     fy, fx = _full_sources(nnf, hole, known, (sh, sw))
     copy = pixels[fy, fx].astype(np.float32)
     some = wsum > 1e-3
     copy[some] = acc[some] / wsum[some, None]
-    return np.asarray(copy, np.float32)
+    # Sum of squared weights, copies through the same offset counted as one: blending k different
+    # textures shrinks their contrast by sqrt(that) / sum of weights.
+    square = np.zeros(len(ys), np.float32)
+    for wk, ok in zip(weights, offsets):
+        same = sum((wj * (oj == ok) for wj, oj in zip(weights, offsets)), np.zeros(len(ys), np.float32))
+        square += wk * same
+    gain = np.ones(len(ys), np.float32)
+    gain[some] = wsum[some] / np.sqrt(np.maximum(square[some], 1e-6))
+    return np.asarray(copy, np.float32), gain
 
 
 def _full_sources(
