@@ -105,3 +105,20 @@ def test_enclosed_finds_holes_that_do_not_reach_the_edge():
 def test_match_scale_follows_the_long_side():
     assert plate.match_scale(100) == 1.0
     assert plate.match_scale(4 * plate.MATCH_LONG_SIDE) == 0.25
+
+
+def test_changed_box_is_where_a_mask_gained_or_lost_pixels():
+    old_mask = np.ones((10, 10), bool)
+    new_mask = old_mask.copy()
+    new_mask[2:4, 5:7] = False  # a bite taken out
+    assert plate.changed_box(((20, 30, 40, 50), old_mask), ((20, 30, 40, 50), new_mask)) == (22, 24, 45, 47)
+    assert plate.changed_box(((20, 30, 40, 50), old_mask), ((20, 30, 40, 50), old_mask)) is None
+    grown = np.ones((10, 12), bool)  # two more columns on the right
+    assert plate.changed_box(((20, 30, 40, 50), old_mask), ((20, 30, 40, 52), grown)) == (20, 30, 50, 52)
+    assert plate.changed_box(None, ((5, 6, 7, 8), np.ones((1, 1), bool))) == (5, 6, 7, 8)
+    assert plate.changed_box(None, None) is None
+
+
+def test_overlaps():
+    assert plate.overlaps((0, 10, 0, 10), (9, 12, 9, 12))
+    assert not plate.overlaps((0, 10, 0, 10), (10, 12, 0, 10))

@@ -494,3 +494,28 @@ def ring(mask: np.ndarray, width: float) -> np.ndarray:
     """The pixels outside `mask` within `width` px of it: a hole's surroundings."""
     dist = cv2.distanceTransform((~np.asarray(mask, bool)).astype(np.uint8), cv2.DIST_L2, 3)
     return (dist > 0) & (dist <= width)
+
+
+Box = tuple[int, int, int, int]  # y0, y1, x0, x1 (half-open), like motion.BBox
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """True when two boxes share a pixel."""
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def changed_box(old: tuple[Box, np.ndarray] | None, new: tuple[Box, np.ndarray] | None) -> Box | None:
+    """The box of the pixels in one of two masks (each given on its own box) but not in the other: where
+    a hole gained or lost pixels, so only fills whose surroundings reach it are redone. None: no change."""
+    given = [m for m in (old, new) if m is not None]
+    if not given:
+        return None
+    uy0, ux0 = min(m[0][0] for m in given), min(m[0][2] for m in given)
+    uy1, ux1 = max(m[0][1] for m in given), max(m[0][3] for m in given)
+    diff = np.zeros((uy1 - uy0, ux1 - ux0), bool)
+    for (y0, y1, x0, x1), mask in given:
+        diff[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] ^= np.asarray(mask, bool)
+    if not diff.any():
+        return None
+    y0, y1, x0, x1 = _bbox(diff)
+    return y0 + uy0, y1 + uy0, x0 + ux0, x1 + ux0

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from . import camera, masks, motion, object_layer, plate
+from . import camera, motion, object_layer, plate
 from .errors import InvalidError
 from .masks import STATIC
 from .project import PREVIEW_MODES, MotionKind, Project
@@ -463,7 +463,7 @@ class _Plate:
             if lab in moving:
                 y0, y1, x0, x1 = moving[lab][1]
                 new = (moving[lab][1], scene.labels[y0:y1, x0:x1] == lab)
-            diff = _changed_box(self.masks.get(lab), new)
+            diff = plate.changed_box(self.masks.get(lab), new)
             if new is None:
                 self.masks.pop(lab, None)
             else:
@@ -475,7 +475,7 @@ class _Plate:
             cv2.copyTo(scene.pixels[y0:y1, x0:x1], known.astype(np.uint8), self.image[y0:y1, x0:x1])
         for lab in sorted(moving):
             box = self._context(moving[lab][1], scale, (h, w))
-            if not any(_overlaps(box, t) for t in touched):
+            if not any(plate.overlaps(box, t) for t in touched):
                 continue
             self.fills += 1
             y0, y1, x0, x1 = box
@@ -491,24 +491,6 @@ class _Plate:
         y0, y1, x0, x1 = bbox
         margin = int(math.ceil(PLATE_RING * max(y1 - y0, x1 - x0) + PLATE_CONTEXT / scale))
         return motion.expand_bbox(bbox, margin, shape)
-
-
-def _overlaps(a: BBox, b: BBox) -> bool:
-    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
-
-
-def _changed_box(old: tuple[BBox, np.ndarray] | None, new: tuple[BBox, np.ndarray] | None) -> BBox | None:
-    """The box of the pixels in one of two masks (each on its own box) but not in the other."""
-    boxes = [m[0] for m in (old, new) if m is not None]
-    union = motion.union_bbox(boxes)
-    if union is None:
-        return None
-    uy0, _, ux0, _ = union
-    diff = np.zeros((union[1] - uy0, union[3] - ux0), bool)
-    for (y0, y1, x0, x1), mask in (m for m in (old, new) if m is not None):
-        diff[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] ^= mask
-    box = masks.bbox_of(diff)
-    return None if box is None else (box[0] + uy0, box[1] + uy0, box[2] + ux0, box[3] + ux0)
 
 
 class _Fields:
