@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from . import camera, limits, motion
+from . import camera, limits, motion, object_layer, plate
 from .errors import InvalidError
 from .masks import STATIC
 from .project import PREVIEW_MODES, MotionKind, Project
@@ -43,13 +43,10 @@ from .trajectory import arc_length, scale_points
 
 BBox = motion.BBox
 
-#: Long side of the clean plate's fill (its cost grows with the hole's pixel count).
-PLATE_LONG_SIDE = 480
-#: Context the plate's fill reads around a hole, and how far in (plate pixels) it mirrors the grain
-#: of the surroundings before fading to a smooth fill.
-PLATE_CONTEXT = 14
-PLATE_MIRROR_KEEP = 4.0
-PLATE_MIRROR_FADE = 12.0
+#: Surroundings the clean plate's fill copies texture from: a ring this fraction of the hole's size
+#: around its box, plus PLATE_CONTEXT pixels at the plate's match size.
+PLATE_RING = 0.75
+PLATE_CONTEXT = 8
 #: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
 STRIPE_ROWS = 128
 
@@ -349,6 +346,8 @@ class KlingLayer:
     alpha: np.ndarray
     texture: RegionTexture | None = None
     footprint: np.ndarray | None = None  # uint8 0/1 on the region's bbox
+    holes: np.ndarray | None = None  # alpha of filled holes (object_layer), fading in over `reveal` px
+    reveal: float = 1.0
 
 
 def _is_stuff(spec: RegionSpec) -> bool:
@@ -370,7 +369,9 @@ def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> tuple:
 
     reaches = (reach(off[:, 1].max()), reach(-off[:, 1].min()), reach(off[:, 0].max()), reach(-off[:, 0].min()))
     pads = tuple(r if edge else 0 for r, edge in zip(reaches, (y0 == 0, y1 == h, x0 == 0, x1 == w)))
-    return (geom.key, reaches if _is_stuff(spec) else None, *pads)
+    # An object's holes are filled where a still region cuts them: which regions move is part of the key.
+    moving = tuple(r.label for r in scene.regions if r.visible and motion.path_moves(r.trajectory, r.strength))
+    return (geom.key, moving, reaches if _is_stuff(spec) else None, *pads)
 
 
 def _kling_layer(scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: tuple, textures: _Textures) -> KlingLayer:
@@ -378,14 +379,21 @@ def _kling_layer(scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: tupl
     reaches = key[-5]
     y0, y1, x0, x1 = geom.bbox
     box = (y0 - top, y1 + bottom, x0 - left, x1 + right)
+    if reaches is None:
+        # An object: holes cut by a still region filled, a smooth feather in proportion to the image.
+        h, w = scene.labels.shape
+        crop, sides = (slice(y0, y1), slice(x0, x1)), (y0 == 0, y1 == h, x0 == 0, x1 == w)
+        src, labels = scene.pixels[crop], scene.labels[crop]
+        obj = object_layer.build(src, labels, geom.mask, key[1], spec.feather, sides, max(h, w))
+        pixels, alpha, holes = obj.pixels, obj.alpha, obj.holes
+        if top or bottom or left or right:
+            pad = (top, bottom, left, right, cv2.BORDER_REFLECT_101)
+            pixels, alpha = cv2.copyMakeBorder(pixels, *pad), cv2.copyMakeBorder(alpha, *pad)
+            holes = None if holes is None else cv2.copyMakeBorder(holes, *pad)
+        return KlingLayer(key, box, pixels, alpha, holes=holes, reveal=obj.feather)
     alpha = geom.alpha
     if top or bottom or left or right:
         alpha = cv2.copyMakeBorder(alpha, top, bottom, left, right, cv2.BORDER_REFLECT_101)
-    if reaches is None:
-        pixels = scene.pixels[y0:y1, x0:x1]
-        if top or bottom or left or right:
-            pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_REFLECT_101)
-        return KlingLayer(key, box, pixels, alpha)
     # Stuff: the texture covers every point the footprint looks back to (x - d for every offset d).
     tex = textures.get(scene, spec.label, geom, reaches)
     mt, _, ml, _ = tex.margins
@@ -422,65 +430,68 @@ def _draw_footprint(
 
 
 class _Plate:
-    """The clean plate: the image with every moving path region filled from its surroundings (kling mode).
+    """The clean plate: the image with every moving path region filled with texture of its surroundings
+    (plate.fill_hole; kling mode).
 
-    Refreshed per region: a changed region's box is restored from the original and only its own hole
-    is inpainted again, at reduced resolution, with the other regions' fills as known context.
+    Each hole is filled on its own box grown by a ring of surroundings, from pixels that are in no hole,
+    so its fill depends on that box of the image and the hole masks only: refreshing one region gives the
+    plate a fresh render would. A hole is refilled when its mask changes or when the pixels some other
+    hole gained or lost lie in its surroundings; pixels a hole lost are restored from the original.
     """
 
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
         self.base: tuple | None = None
         self.holes: dict[int, tuple[tuple, BBox]] = {}
-        self.fills = 0  # inpaintings done, for cache_info()
+        self.masks: dict[int, tuple[BBox, np.ndarray]] = {}  # each hole's mask on its box
+        self.fills = 0  # holes filled, for cache_info()
 
     def update(self, scene: Scene, moving: dict[int, tuple[tuple, BBox]]) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base or self.image is None:
             self.image = scene.pixels.copy()
             self.base = base
-            self.holes = {}
+            self.holes, self.masks = {}, {}
         changed = [lab for lab in set(self.holes) | set(moving) if self.holes.get(lab) != moving.get(lab)]
         if not changed:
             return
         hole_labels = np.array(sorted(moving), dtype=np.uint8)
         h, w = scene.labels.shape
-        ps = min(1.0, PLATE_LONG_SIDE / max(h, w))
-        margin = int(math.ceil(PLATE_CONTEXT / ps)) + 2
+        scale = plate.match_scale(max(h, w))
+        touched: list[BBox] = []  # boxes of the pixels that joined or left a hole
         for lab in changed:
-            boxes = [entry[1] for entry in (self.holes.get(lab), moving.get(lab)) if entry is not None]
-            box = motion.expand_bbox(motion.union_bbox(boxes), margin, (h, w))
-            y0, y1, x0, x1 = box
-            lab_crop = scene.labels[y0:y1, x0:x1]
-            crop = self.image[y0:y1, x0:x1]
-            known = ~np.isin(lab_crop, hole_labels) if len(hole_labels) else np.ones(lab_crop.shape, bool)
-            cv2.copyTo(scene.pixels[y0:y1, x0:x1], known.astype(np.uint8), crop)
-            refill = [c for c in changed if c in moving]
+            new = None
             if lab in moving:
-                self.fills += 1
-                # Every changed hole in the box is unknown (one not refilled yet holds stale pixels).
-                self._fill(crop, np.isin(lab_crop, np.array(refill, dtype=np.uint8)), ps)
+                y0, y1, x0, x1 = moving[lab][1]
+                new = (moving[lab][1], scene.labels[y0:y1, x0:x1] == lab)
+            diff = plate.changed_box(self.masks.get(lab), new)
+            if new is None:
+                self.masks.pop(lab, None)
+            else:
+                self.masks[lab] = new
+            if diff is not None:
+                touched.append(diff)
+        for y0, y1, x0, x1 in touched:
+            known = ~np.isin(scene.labels[y0:y1, x0:x1], hole_labels)
+            cv2.copyTo(scene.pixels[y0:y1, x0:x1], known.astype(np.uint8), self.image[y0:y1, x0:x1])
+        for lab in sorted(moving):
+            box = self._context(moving[lab][1], scale, (h, w))
+            if not any(plate.overlaps(box, t) for t in touched):
+                continue
+            self.fills += 1
+            y0, y1, x0, x1 = box
+            labels = scene.labels[y0:y1, x0:x1]
+            hole = labels == lab
+            filled = plate.fill_hole(scene.pixels[y0:y1, x0:x1], hole, ~np.isin(labels, hole_labels), scale)
+            cv2.copyTo(filled, hole.astype(np.uint8), self.image[y0:y1, x0:x1])
         self.holes = dict(moving)
 
     @staticmethod
-    def _fill(crop: np.ndarray, hole: np.ndarray, ps: float) -> None:
-        ch, cw = hole.shape
-        if not hole.any():
-            return
-        ps = min(1.0, max(ps, 12.0 / max(1, min(ch, cw))))
-        sw, sh = max(1, round(cw * ps)), max(1, round(ch * ps))
-        small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA)
-        hole_u8 = hole.astype(np.uint8) * 255
-        small_hole = (cv2.resize(hole_u8, (sw, sh), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
-        if small_hole.all():
-            # Nothing around to inpaint from: a heavy blur of what was there is the best guess.
-            crop[...] = cv2.GaussianBlur(crop, (0, 0), max(ch, cw) / 8.0)
-            return
-        # The surroundings mirrored into the hole near its edge, a smooth push-pull fill deeper in: no
-        # radial streaks (as cv2.inpaint leaves), and the grain continues up to the edge.
-        filled = motion.extend_texture(small, small_hole == 0, PLATE_MIRROR_KEEP, PLATE_MIRROR_FADE)
-        up = cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        cv2.copyTo(up, hole_u8, crop)
+    def _context(bbox: BBox, scale: float, shape: tuple[int, int]) -> BBox:
+        """A hole's box grown by the ring of surroundings its fill copies from."""
+        y0, y1, x0, x1 = bbox
+        margin = int(math.ceil(PLATE_RING * max(y1 - y0, x1 - x0) + PLATE_CONTEXT / scale))
+        return motion.expand_bbox(bbox, margin, shape)
 
 
 class _Fields:
@@ -839,7 +850,11 @@ def _composite(out: np.ndarray, layer: KlingLayer, dx: float, dy: float) -> None
     # Destination pixel (j, i) of the clipped box shows layer pixel (cx0 + j - dx - x0, cy0 + i - dy - y0).
     m = np.array([[1.0, 0.0, cx0 - dx - x0], [0.0, 1.0, cy0 - dy - y0]])
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    alpha = cv2.warpAffine(layer.alpha, m, size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    alpha = layer.alpha
+    if layer.holes is not None:
+        # Filled holes fade in over the first feather-width of travel: the first frame is the source.
+        alpha = cv2.scaleAdd(layer.holes, min(1.0, math.hypot(dx, dy) / max(layer.reveal, 1.0)), alpha)
+    alpha = cv2.warpAffine(alpha, m, size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     pixels = cv2.warpAffine(layer.pixels, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
     dst = out[cy0:cy1, cx0:cx1]
     cv2.blendLinear(pixels, dst, alpha, 1.0 - alpha, dst=dst)
