@@ -61,6 +61,7 @@ class Document(QObject):
     targetChanged = Signal(int)  # label, 0 for none
     overlayChanged = Signal()  # display-only state (static mask shown or hidden)
     settingsChanged = Signal(str)  # a request setting (a project.kling field) or "camera" changed
+    clipChanged = Signal(str)  # a preview clip setting (a project.clip field) changed
     edited = Signal()  # the project's content changed (any command done or undone)
 
     def __init__(self, parent: QObject | None = None):
@@ -144,6 +145,10 @@ class Document(QObject):
 
     def notify_settings(self, key: str) -> None:
         self.settingsChanged.emit(key)
+        self.edited.emit()
+
+    def notify_clip(self, key: str) -> None:
+        self.clipChanged.emit(key)
         self.edited.emit()
 
 
@@ -398,6 +403,49 @@ class SetProjectSettingCommand(QUndoCommand):
             or other.burst is None
             or other.burst != self.burst
         ):
+            return False
+        self.new = other.new
+        if self.new == self.old:
+            self.setObsolete(True)
+        return True
+
+
+#: Undo texts of the preview clip settings (fields of `project.clip`).
+CLIP_TEXT = {
+    "mode": "Change preview mode",
+    "seconds": "Change clip length",
+    "loop_seconds": "Change loop length",
+    "fps": "Change frame rate",
+}
+_CLIP_MERGE_ID = 0x4B70
+
+
+class SetClipCommand(QUndoCommand):
+    """Change one preview clip setting; consecutive frame-rate steps merge into one undo step."""
+
+    def __init__(self, doc: Document, key: str, old: Any, new: Any):
+        if key not in CLIP_TEXT:
+            raise ValueError(f"unknown clip setting {key!r}")
+        super().__init__(CLIP_TEXT[key])
+        self.doc, self.key, self.old, self.new = doc, key, old, new
+
+    def _set(self, value: Any) -> None:
+        if self.doc.project is None:
+            return
+        setattr(self.doc.project.clip, self.key, value)
+        self.doc.notify_clip(self.key)
+
+    def redo(self) -> None:
+        self._set(self.new)
+
+    def undo(self) -> None:
+        self._set(self.old)
+
+    def id(self) -> int:
+        return _CLIP_MERGE_ID if self.key == "fps" else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetClipCommand) or other.key != self.key:
             return False
         self.new = other.new
         if self.new == self.old:

@@ -58,7 +58,7 @@ from . import tools as T
 from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
-from .commands import AddRegionCommand, Document, SetTrajectoryCommand
+from .commands import AddRegionCommand, Document, SetClipCommand, SetTrajectoryCommand
 from .dialogs.help import show_about, show_shortcuts
 from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.regions = RegionsPanel(self.doc)
         self.preview = PreviewPanel()
+        self.preview.clip_setter = self._set_clip
         self.validation = ValidationPanel()
         self.kling_settings = KlingSettingsPanel(self.doc)
         self.history = QUndoView(self.doc.stack)
@@ -418,6 +419,7 @@ class MainWindow(QMainWindow):
         doc.stack.undoTextChanged.connect(self._update_undo_actions)
         doc.stack.redoTextChanged.connect(self._update_undo_actions)
         doc.targetChanged.connect(self._on_target)
+        doc.clipChanged.connect(lambda _key: self.preview.clip_changed())
         doc.trajectoryChanged.connect(lambda _l: self._update_path_widgets())
         doc.regionsChanged.connect(self._update_path_widgets)
         self.canvas.cursorMoved.connect(self._show_position)
@@ -871,6 +873,12 @@ class MainWindow(QMainWindow):
         # Emitted just before `edited`: of the request settings only the camera move shows in the
         # preview, so typing a prompt does not restart the frames.
         self._preview_affected = key == "camera"
+
+    def _set_clip(self, key: str, value: object) -> None:
+        """A preview clip control changed: an undo step that marks the project modified."""
+        project = self.project
+        if project is not None:
+            self.doc.push(SetClipCommand(self.doc, key, getattr(project.clip, key), value))
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.stack
