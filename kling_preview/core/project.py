@@ -30,8 +30,21 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (0, 206, 209),
 )
 
-PREVIEW_MODES = ("kling", "loop", "ambient")
+class ClipMode(StrEnum):
+    """The preview's three ways of moving the picture (CLI `--mode`)."""
+
+    KLING = "kling"
+    LOOP = "loop"
+    AMBIENT = "ambient"
+
+
+PREVIEW_MODES: tuple[str, ...] = tuple(ClipMode)
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
+
+
+def too_many_regions() -> str:
+    """The one message for a 7th region, wherever it is refused."""
+    return f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project already has {MAX_REGIONS}"
 
 
 class MotionKind(StrEnum):
@@ -60,7 +73,7 @@ class Region:
 class ClipSettings:
     """Preview clip: mode, length and frame rate; `loop_seconds` is the cinemagraph period."""
 
-    mode: str = "kling"
+    mode: str = ClipMode.KLING
     seconds: float = 5.0
     fps: int = 24
     loop_seconds: float = 5.0
@@ -117,6 +130,10 @@ class Project:
                 return r
         raise KeyError(f"no region with label {label}")
 
+    def find_region(self, label: int | None) -> Region | None:
+        """The region with `label`, or None (for no label, STATIC or a region deleted meanwhile)."""
+        return next((r for r in self.regions if r.label == label), None)
+
     def index_of(self, label: int) -> int:
         return next(i for i, r in enumerate(self.regions) if r.label == label)
 
@@ -131,9 +148,7 @@ class Project:
     ) -> Region:
         """A new empty region; a 7th is refused with Kling's limit in the message."""
         if len(self.regions) >= MAX_REGIONS:
-            raise LimitError(
-                f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project already has {MAX_REGIONS}"
-            )
+            raise LimitError(too_many_regions())
         used = {r.label for r in self.regions}
         if label is None:
             label = next(i for i in range(1, STATIC) if i not in used)
@@ -149,7 +164,7 @@ class Project:
     def restore_region(self, region: Region, index: int) -> None:
         """Put back a region removed earlier (undo), with its label, settings and place in the list."""
         if len(self.regions) >= MAX_REGIONS:
-            raise LimitError(f"Kling accepts at most {MAX_REGIONS} motion-brush regions")
+            raise LimitError(too_many_regions())
         if any(r.label == region.label for r in self.regions):
             raise ValueError(f"label {region.label} is taken")
         self.regions.insert(max(0, min(index, len(self.regions))), replace(region, trajectory=list(region.trajectory)))

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import trajectory as traj
+from kling_preview.core.edits import Change, ImportTracks, SetClip, SetTrajectory, fit_tracks
 from kling_preview.core.errors import KlingPreviewError
 from kling_preview.core.inputs import load_input
 from kling_preview.core.masks import STATIC
@@ -58,7 +59,7 @@ from . import tools as T
 from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
-from .commands import AddRegionCommand, Document, SetClipCommand, SetTrajectoryCommand
+from .commands import Document
 from .dialogs.help import show_about, show_shortcuts
 from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
@@ -164,7 +165,6 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.path: Path | None = None  # where Save writes (.klproj), None until saved or opened from one
         self.source: Path | None = None  # the file or folder the project was opened from
-        self._preview_affected = True  # False while a request setting the preview does not show is applied
         self.canvas = Canvas(self.doc, self)
         self.setCentralWidget(self.canvas)
         self.regions = RegionsPanel(self.doc)
@@ -411,8 +411,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.doc
-        doc.settingsChanged.connect(self._on_setting_changed)
-        doc.edited.connect(self._after_edit)
+        doc.changed.connect(self._after_change)
         doc.stack.cleanChanged.connect(self._update_title)
         doc.stack.canUndoChanged.connect(self._update_undo_actions)
         doc.stack.canRedoChanged.connect(self._update_undo_actions)
@@ -673,7 +672,7 @@ class MainWindow(QMainWindow):
         QApplication.restoreOverrideCursor()
         self.path = path
         self.source = path
-        self.doc.stack.setClean()
+        self.doc.mark_clean()
         app_settings.add_recent_file(path)
         self._remember_dir(path)
         self._update_title()
@@ -725,32 +724,18 @@ class MainWindow(QMainWindow):
             self._error("Could not import trajectories", f"{path}: the file holds no trajectory")
             return False
         self._remember_dir(path)
-        used = [traj.fit_to_limit(t) for t in tracks[:MAX_REGIONS]]
-        shortened = sum(1 for t in tracks[:MAX_REGIONS] if len(t) > traj.MAX_POINTS)
-        added = 0
-        self.doc.stack.beginMacro(f"Import trajectories from {path.name}")
-        try:
-            for i, points in enumerate(used):
-                if i < len(project.regions):
-                    label, old = project.regions[i].label, project.regions[i].trajectory
-                else:
-                    command = AddRegionCommand(self.doc, select=False)
-                    self.doc.push(command)
-                    label, old = command.label, []
-                    added += 1
-                assert label is not None
-                self.doc.push(SetTrajectoryCommand(self.doc, label, old, points, "Set trajectory"))
-        finally:
-            self.doc.stack.endMacro()
+        fit = fit_tracks(tracks)
+        edit = ImportTracks(fit.used, f"Import trajectories from {path.name}")
+        self.doc.apply(edit)
         if self.doc.target is None:
             self.doc.set_target(project.regions[0].label)
-        notes = [f"Imported {_count(len(used), 'trajectory', 'trajectories')} from {path.name}"]
-        if added:
-            notes.append(f"{_count(added, 'region', 'regions')} added: paint the masks")
-        if shortened:
-            notes.append(f"{shortened} resampled to {traj.MAX_POINTS} points")
+        notes = [f"Imported {_count(len(fit.used), 'trajectory', 'trajectories')} from {path.name}"]
+        if edit.added:
+            notes.append(f"{_count(edit.added, 'region', 'regions')} added: paint the masks")
+        if fit.shortened:
+            notes.append(f"{fit.shortened} resampled to {traj.MAX_POINTS} points")
         self.statusBar().showMessage("; ".join(notes), 15000)
-        if len(tracks) > MAX_REGIONS:
+        if fit.left_out:
             left_out = (
                 f"trajectory {MAX_REGIONS + 1}"
                 if len(tracks) == MAX_REGIONS + 1
@@ -863,22 +848,18 @@ class MainWindow(QMainWindow):
         self.canvas.commit_pending()
         self.doc.stack.redo()
 
-    def _after_edit(self) -> None:
-        if self._preview_affected:
+    def _after_change(self, change: Change) -> None:
+        if not change.edited:
+            return
+        if change.preview:  # typing a prompt does not restart the preview's frames
             self.preview.schedule_update()
-        self._preview_affected = True
         self.validation.schedule_update()
-
-    def _on_setting_changed(self, key: str) -> None:
-        # Emitted just before `edited`: of the request settings only the camera move shows in the
-        # preview, so typing a prompt does not restart the frames.
-        self._preview_affected = key == "camera"
 
     def _set_clip(self, key: str, value: object) -> None:
         """A preview clip control changed: an undo step that marks the project modified."""
         project = self.project
         if project is not None:
-            self.doc.push(SetClipCommand(self.doc, key, getattr(project.clip, key), value))
+            self.doc.apply(SetClip(getattr(project.clip, key), value, key=key))
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.stack
@@ -941,7 +922,7 @@ class MainWindow(QMainWindow):
         project, label = self.project, self.doc.target
         if project is None or label in (None, STATIC):
             return None
-        return next((r for r in project.regions if r.label == label), None)
+        return project.find_region(label)
 
     def _update_path_widgets(self) -> None:
         region = self._target_region()
@@ -960,15 +941,13 @@ class MainWindow(QMainWindow):
             return
         n = self.resample_spin.value()
         new = traj.resample(region.trajectory, n)
-        self.doc.push(
-            SetTrajectoryCommand(self.doc, region.label, region.trajectory, new, f"Resample trajectory to {n} points")
-        )
+        self.doc.apply(SetTrajectory(region.label, region.trajectory, new, f"Resample trajectory to {n} points"))
 
     def clear_trajectory(self) -> None:
         region = self._target_region()
         if region is None or not region.trajectory:
             return
-        self.doc.push(SetTrajectoryCommand(self.doc, region.label, region.trajectory, [], "Clear trajectory"))
+        self.doc.apply(SetTrajectory(region.label, region.trajectory, [], "Clear trajectory"))
 
     def toggle_play(self) -> None:
         self.preview.toggle_play()
@@ -987,7 +966,7 @@ class MainWindow(QMainWindow):
         if label == STATIC:
             where = "  \u00b7  static"
         elif label:
-            region = next((r for r in project.regions if r.label == label), None)
+            region = project.find_region(label)
             where = f"  \u00b7  {region.name}" if region is not None else ""
         self.pos_label.setText(f"x {px}, y {py}  \u00b7  Kling x {px}, y {h - py}{where}")
 

@@ -306,7 +306,7 @@ def test_a_50_megapixel_photo_opens_through_a_proxy_and_paints_at_full_resolutio
     assert ov.view[int(2050 * ov.sy), int(3300 * ov.sx)] == label
     assert ov.view[int(1000 * ov.sy), int(8000 * ov.sx)] == 0
     stroke = window.doc.stack.command(window.doc.stack.count() - 1)
-    y0, y1, x0, x1 = stroke.edit.bbox  # the undo atom holds the stroke's box, not the image
+    y0, y1, x0, x1 = stroke.edit.mask.bbox  # the undo atom holds the stroke's box, not the image
     assert (y1 - y0) * (x1 - x0) < 400 * 900
     canvas.grab()
     assert canvas.paint_errors == 0

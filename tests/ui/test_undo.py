@@ -8,16 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from kling_preview.core import masks
-from kling_preview.core.masks import STATIC
+from kling_preview.core.edits import MoveRegion, RemoveRegion, SetRegionAttr, SetTrajectory
+from kling_preview.core.masks import STATIC, merge_edits
 from kling_preview.core.project import MotionKind
-from kling_preview.ui.commands import (
-    Document,
-    MoveRegionCommand,
-    RemoveRegionCommand,
-    SetRegionAttrCommand,
-    SetTrajectoryCommand,
-    merge_edits,
-)
+from kling_preview.ui.commands import Document
 
 
 def test_a_stroke_is_one_undo_step_and_undo_redo_restore_the_mask_exactly(window, mouse):
@@ -25,7 +19,7 @@ def test_a_stroke_is_one_undo_step_and_undo_redo_restore_the_mask_exactly(window
     water, clouds = (r.label for r in project.regions)
     project.paint(clouds, [(150, 150), (250, 150)], 30)
     project.paint(STATIC, [(200, 60), (200, 260)], 12)
-    window.doc.masksChanged.emit(None)  # painted behind the view's back: tell it
+    window.set_project(project)  # painted before the window shows it
     before = project.labels.copy()
     revision = dict(project.mask_revision)
     window.regions.select_label(water)
@@ -81,7 +75,7 @@ def test_region_edits_undo_to_their_old_values(window):
     ]
     for attr, value in cases:
         old = getattr(water, attr)
-        doc.push(SetRegionAttrCommand(doc, water.label, attr, old, value))
+        doc.apply(SetRegionAttr(old, value, label=water.label, attr=attr))
         assert getattr(water, attr) == value
         doc.stack.undo()
         assert getattr(water, attr) == old
@@ -109,7 +103,7 @@ def test_delete_region_undo_brings_back_pixels_trajectory_and_place(window):
     water.trajectory = [(100.0, 100.0), (200.0, 120.0)]
     water.strength = 1.7
     labels = project.labels.copy()
-    doc.push(RemoveRegionCommand(doc, water.label))
+    doc.apply(RemoveRegion(water.label))
     assert [r.label for r in project.regions] == [clouds.label]
     assert not (project.labels == water.label).any()
     doc.stack.undo()
@@ -123,9 +117,9 @@ def test_delete_region_undo_brings_back_pixels_trajectory_and_place(window):
 def test_move_and_trajectory_commands(window):
     doc, project = window.doc, window.project
     water, clouds = (r.label for r in project.regions)
-    doc.push(MoveRegionCommand(doc, clouds, 1, 0))
+    doc.apply(MoveRegion(clouds, 1, 0))
     assert [r.label for r in project.regions] == [clouds, water]
-    doc.push(SetTrajectoryCommand(doc, water, [], [(1.0, 2.0), (3.0, 4.0)], "Draw trajectory"))
+    doc.apply(SetTrajectory(water, [], [(1.0, 2.0), (3.0, 4.0)], "Draw trajectory"))
     assert project.region(water).trajectory == [(1.0, 2.0), (3.0, 4.0)]
     doc.stack.undo()
     assert project.region(water).trajectory == []
@@ -173,7 +167,7 @@ def test_document_target_falls_back_when_its_region_goes(qtbot, ui_project):
     water, clouds = (r.label for r in ui_project.regions)
     assert doc.target == water
     doc.set_target(clouds)
-    doc.push(RemoveRegionCommand(doc, clouds))
+    doc.apply(RemoveRegion(clouds))
     assert doc.target == water
     doc.set_target(12345)
     assert doc.target is None
