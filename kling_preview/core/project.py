@@ -42,9 +42,13 @@ PREVIEW_MODES: tuple[str, ...] = tuple(ClipMode)
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
 
+#: Kling's region limit in words, for every message about it.
+REGION_LIMIT_TEXT = f"Kling accepts at most {MAX_REGIONS} motion-brush regions"
+
+
 def too_many_regions() -> str:
     """The one message for a 7th region, wherever it is refused."""
-    return f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project already has {MAX_REGIONS}"
+    return f"{REGION_LIMIT_TEXT}; this project already has {MAX_REGIONS}"
 
 
 class MotionKind(StrEnum):

@@ -8,7 +8,9 @@ touched and repaints that rectangle only. A scene graph would add item bookkeepi
 and per-item hit testing for no gain here.
 
 Coordinates: image pixel i covers [i, i + 1) in the painter's image space, and a point (x, y) in image
-pixels (trajectories, brush dabs) refers to pixel centres, so it is drawn at (x + .5, y + .5).
+pixels (trajectories, brush dabs) refers to pixel centres, so it is drawn at (x + .5, y + .5). The zoom
+and pan math is the Qt-free `Viewport` (`viewport.py`); a brush stroke is a Qt-free `StrokeSession`
+(`stroke.py`); this widget turns Qt events into tool records and draws.
 
 Nothing heavy happens in `paintEvent`: it draws the pyramid level and the overlay that were prepared
 when the project opened or a mask changed, and it never lets an exception escape with the painter open.
@@ -25,10 +27,8 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
-    QPolygonF,
     QResizeEvent,
     QTransform,
     QWheelEvent,
@@ -42,6 +42,7 @@ from kling_preview.core.project import Project
 
 from . import tools as T
 from .commands import Document
+from .painting import draw_arrow, draw_part
 from .qimage import ImagePyramid, LabelOverlay
 from .stroke import StrokeSession
 from .viewport import Viewport
@@ -286,9 +287,9 @@ class Canvas(QWidget):
             p.setTransform(self.view_transform())
             sx, sy, level = self._pyramid.level_for(self.scale)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 2.0)
-            self._draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
+            draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            self._draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
+            draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
             p.restore()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         frame = self.view_transform().mapRect(QRectF(0, 0, w, h))
@@ -297,18 +298,6 @@ class Canvas(QWidget):
         p.drawRect(frame.adjusted(-0.5, -0.5, 0.5, 0.5))
         self._paint_trajectories(p)
         self._paint_brush(p)
-
-    @staticmethod
-    def _draw_part(p: QPainter, image, sx: float, sy: float, ix0: int, iy0: int, ix1: int, iy1: int) -> None:
-        """Draw the part of a proxy `image` (sx, sy proxy px per image px) covering image box ix0..ix1."""
-        px0, py0 = math.floor(ix0 * sx), math.floor(iy0 * sy)
-        px1 = min(image.width(), math.ceil(ix1 * sx))
-        py1 = min(image.height(), math.ceil(iy1 * sy))
-        if px1 <= px0 or py1 <= py0:
-            return
-        source = QRectF(px0, py0, px1 - px0, py1 - py0)
-        target = QRectF(px0 / sx, py0 / sy, (px1 - px0) / sx, (py1 - py0) / sy)
-        p.drawImage(target, image, source)
 
     def _paint_empty(self, p: QPainter) -> None:
         p.setPen(QColor(200, 200, 205))
@@ -343,7 +332,7 @@ class Canvas(QWidget):
                 continue
             color = QColor(*region.color)
             wpts = [self.image_to_widget(x, y) for x, y in points]
-            self._draw_arrow(p, wpts, color, bold=selected)
+            draw_arrow(p, wpts, color, bold=selected)
             if active and selected:
                 for i, pt in enumerate(wpts):
                     hovered = i == overlay.hover
@@ -358,42 +347,6 @@ class Canvas(QWidget):
                 pen = QPen(color, 1.5, Qt.PenStyle.DashLine)
                 p.setPen(pen)
                 p.drawLine(a, b)
-
-    @staticmethod
-    def _draw_arrow(p: QPainter, pts: list[QPointF], color: QColor, bold: bool) -> None:
-        """The path as a polyline with an arrow head at its end and a dot at its start."""
-        width = 3.0 if bold else 2.0
-        size = 14.0 if bold else 11.0
-        head: QPolygonF | None = None
-        line = list(pts)
-        tip = pts[-1]
-        base = next((q for q in reversed(pts[:-1]) if (q - tip).manhattanLength() > 0.5), None)
-        if base is not None:
-            dx, dy = tip.x() - base.x(), tip.y() - base.y()
-            length = math.hypot(dx, dy)
-            ux, uy = dx / length, dy / length
-            back = QPointF(tip.x() - ux * size, tip.y() - uy * size)
-            left = QPointF(back.x() - uy * size * 0.5, back.y() + ux * size * 0.5)
-            right = QPointF(back.x() + uy * size * 0.5, back.y() - ux * size * 0.5)
-            head = QPolygonF([tip, left, right])
-            if length > size:
-                line[-1] = back  # the line ends under the head, so its cap never pokes past the tip
-        path = QPainterPath(line[0])
-        for q in line[1:]:
-            path.lineTo(q)
-        outline = QPen(QColor(0, 0, 0, 170), width + 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                       Qt.PenJoinStyle.RoundJoin)  # fmt: skip
-        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        for pen_ in (outline, pen):
-            p.setPen(pen_)
-            p.drawPath(path)
-        p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
-        p.setBrush(color)
-        p.drawEllipse(pts[0], 4.5, 4.5)
-        if head is not None:
-            p.setPen(QPen(QColor(0, 0, 0, 200), 1.2))
-            p.drawPolygon(head)
 
     def _brush_circle_visible(self) -> bool:
         return (
