@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import make_project
 
+from kling_preview.core import masks
 from kling_preview.core.document import Document, Outcome
 from kling_preview.core.edits import (
     AddRegion,
@@ -26,7 +27,7 @@ from kling_preview.core.edits import (
     fit_tracks,
 )
 from kling_preview.core.errors import LimitError
-from kling_preview.core.masks import STATIC
+from kling_preview.core.masks import STATIC, merge_edits
 from kling_preview.core.project import MAX_REGIONS, CameraMove, Project, too_many_regions
 from kling_preview.ui import tools as T
 from kling_preview.ui.stroke import StrokeSession
@@ -226,3 +227,25 @@ def test_track_import_fills_regions_then_adds_them_in_one_step():
     assert len(project.regions) == 2 and all(not r.trajectory for r in project.regions)
     doc.redo()
     assert [r.trajectory for r in project.regions] == fit.used
+
+
+def test_merge_edits_equals_the_sequence_of_dabs():
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, (120, 160)).astype(np.uint8)
+    start = labels.copy()
+    edits = []
+    for _ in range(30):
+        x, y = rng.uniform(0, 160), rng.uniform(0, 120)
+        edit = masks.paint(labels, [(x, y), (x + rng.uniform(-20, 20), y + rng.uniform(-20, 20))], 6, 7)
+        if edit is not None:
+            edits.append(edit)
+    end = labels.copy()
+    merged = merge_edits(labels, edits)
+    merged.revert(labels)
+    assert np.array_equal(labels, start)
+    merged.apply(labels)
+    assert np.array_equal(labels, end)
+    y0, y1, x0, x1 = merged.bbox
+    assert (labels[:y0] == start[:y0]).all() and (labels[y1:] == start[y1:]).all()
+    assert (labels[:, :x0] == start[:, :x0]).all() and (labels[:, x1:] == start[:, x1:]).all()
+    assert merge_edits(labels, []) is None

@@ -168,7 +168,8 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     if radius <= 0 or not m.any():
         return m.astype(np.float32)
     dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
-    return np.clip(dist / float(radius), 0.0, 1.0).astype(np.float32)
+    out: np.ndarray = np.clip(dist / float(radius), 0.0, 1.0).astype(np.float32)
+    return out
 
 
 def merge_edits(labels: np.ndarray, edits: Sequence[MaskEdit]) -> MaskEdit | None:

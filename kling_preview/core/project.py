@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ class KlingSettings:
     cfg_scale: float = 0.5
     #: Request fields we do not edit (callback_url, external_task_id, image_tail, ...), kept for the
     #: round trip so an imported request is exported unchanged.
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,7 +149,7 @@ class Project:
         *,
         label: int | None = None,
         index: int | None = None,
-        **settings,
+        **settings: Any,
     ) -> Region:
         """A new empty region; a 7th is refused with Kling's limit in the message."""
         if len(self.regions) >= MAX_REGIONS:
@@ -188,11 +189,13 @@ class Project:
     # ----- masks ---------------------------------------------------------------------------------
     def mask(self, label: int) -> np.ndarray:
         """Boolean mask of a region label or of `STATIC`."""
-        return self.labels == label
+        mask: np.ndarray = self.labels == label
+        return mask
 
     @property
     def static_mask(self) -> np.ndarray:
-        return self.labels == STATIC
+        mask: np.ndarray = self.labels == STATIC
+        return mask
 
     def paint(self, label: int, points: Sequence[Sequence[float]], radius: float) -> masks.MaskEdit | None:
         edit = masks.paint(self.labels, points, radius, label)

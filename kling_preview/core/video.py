@@ -14,7 +14,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def _as_output_error(exc: BaseException, out: Path, fmt: str) -> BaseException:
     return exc
 
 
-def _frames_checked(frames: Iterable[np.ndarray], cancel: threading.Event | None) -> Iterator[np.ndarray]:
+def _frames_checked(frames: Iterable[np.ndarray], cancel: threading.Event | None) -> Generator[np.ndarray]:
     """The frames, checking for a cancel before each one is made (so a cancel costs at most one frame)."""
     it = iter(frames)
     while True:
@@ -117,7 +117,7 @@ class _AvWriter:
         self.fmt = fmt
         self.rate = Fraction(fps).limit_denominator(1001)
         self.container: av.container.OutputContainer | None = None
-        self.stream = None
+        self.stream: av.VideoStream | None = None
         self.size: tuple[int, int] | None = None  # encoded size (padded to even for yuv420p)
         self.first: tuple[int, int] | None = None  # size of the frames given
         self.count = 0
@@ -157,7 +157,7 @@ class _AvWriter:
         if self.container is None:
             self._open(w, h)
             self.first = (w, h)
-        elif (w, h) != self.first:
+        elif self.first is not None and (w, h) != self.first:
             raise InvalidError(f"frame {self.count + 1} is {w}x{h}, the first was {self.first[0]}x{self.first[1]}")
         assert self.size is not None and self.stream is not None and self.container is not None
         if (w, h) != self.size:
@@ -180,15 +180,18 @@ class _AvWriter:
         if self.palette is None:
             self.palette = img.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             pal = np.zeros((256, 4), dtype=np.uint8)
-            rgbpal = np.asarray(self.palette.getpalette()[: 255 * 3], dtype=np.uint8).reshape(-1, 3)
+            rgbpal = np.asarray((self.palette.getpalette() or [])[: 255 * 3], dtype=np.uint8).reshape(-1, 3)
             pal[: len(rgbpal), 0] = 255
             pal[: len(rgbpal), 1:] = rgbpal
             self.palette_argb = pal
         indices = np.asarray(img.quantize(palette=self.palette, dither=Image.Dither.FLOYDSTEINBERG), dtype=np.uint8)
-        return av.VideoFrame.from_ndarray((np.ascontiguousarray(indices), self.palette_argb), format="pal8")
+        frame: av.VideoFrame = av.VideoFrame.from_ndarray(
+            (np.ascontiguousarray(indices), self.palette_argb), format="pal8"  # type: ignore[arg-type]
+        )
+        return frame
 
     def close(self) -> None:
-        if self.container is None:
+        if self.container is None or self.stream is None:
             return
         for packet in self.stream.encode(None):
             self.container.mux(packet)
@@ -283,15 +286,15 @@ def encode_frames(
     """
     out = Path(out)
     fmt = output_format(out)
-    fps = _positive("fps", fps)
-    if fps is None:
+    rate = _positive("fps", fps)
+    if rate is None:
         raise InvalidError("fps is required")
     _check_folder(out)
     checked = _frames_checked(frames, cancel)
     try:
         if fmt == "png":
             return _encode_folder(checked, out, total, progress)
-        return _encode_file(checked, out, fmt, fps, total, progress)
+        return _encode_file(checked, out, fmt, rate, total, progress)
     finally:
         checked.close()
 
@@ -325,7 +328,7 @@ def render_to_file(
     seconds = _positive("seconds", seconds)
     fps = _positive("fps", fps)
     if width is not None:
-        width = int(_positive("width", width, integer=True))
+        width = int(_positive("width", width, integer=True) or 0)
         if width > MAX_WIDTH:
             raise InvalidError(f"width {width} is larger than the {MAX_WIDTH} px an export can be")
     _check_folder(out)

@@ -80,7 +80,7 @@ class Canvas(QWidget):
         self.setMinimumSize(200, 150)
         self.doc = doc
         self.tools = T.make_tools()
-        self.tool: T.Tool = self.tools["motion_brush"]
+        self.tool: T.Tool = self.tools[T.ToolName.MOTION_BRUSH]
         self._brush_size = 40
         self.viewport = Viewport()
         self._pyramid: ImagePyramid | None = None
@@ -244,7 +244,7 @@ class Canvas(QWidget):
 
     def _on_target(self, _label: int) -> None:
         if self._stroke is None:
-            self.tools["trajectory"].reset()
+            self.tools[T.ToolName.TRAJECTORY].reset()
         self._update_colors()
         self.update()
 
@@ -317,7 +317,7 @@ class Canvas(QWidget):
         project = self.project
         if project is None:
             return
-        traj_tool = self.tools["trajectory"]
+        traj_tool = self.tools[T.ToolName.TRAJECTORY]
         active = self.tool is traj_tool
         ctx = self._context()
         overlay = traj_tool.overlay(ctx) if active else T.PathOverlay(None, None, None)
@@ -608,7 +608,7 @@ class Canvas(QWidget):
         old = self._brush_circle_rect()
         self._mouse = None
         self.cursorMoved.emit(None)
-        traj_tool = self.tools["trajectory"]
+        traj_tool = self.tools[T.ToolName.TRAJECTORY]
         if isinstance(traj_tool, T.TrajectoryTool) and not traj_tool.busy:
             traj_tool.leave()
         self.update(old)

@@ -190,7 +190,8 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         self.tool_group = QActionGroup(self)
         self.tool_group.setExclusive(True)
         self.tool_actions: dict[str, QAction] = {}
-        for name, key in (("motion_brush", "B"), ("static_brush", "S"), ("eraser", "E"), ("trajectory", "T")):
+        tool_keys = zip(T.ToolName, ("B", "S", "E", "T"))
+        for name, key in tool_keys:
             tool = self.canvas.tools[name]
             act = a(f"{tool.title}", None, [key], f"{tool.title} ({key})", checkable=True)
             act.setIcon(tool_icon(name))
@@ -471,9 +472,9 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
     def set_tool(self, name: str) -> None:
         self.canvas.set_tool(name)
         target = self.doc.target
-        if name == "static_brush":
+        if name == T.ToolName.STATIC_BRUSH:
             self.doc.set_target(STATIC)
-        elif name in ("motion_brush", "trajectory") and target in (None, STATIC):
+        elif name in (T.ToolName.MOTION_BRUSH, T.ToolName.TRAJECTORY) and target in (None, STATIC):
             self.doc.set_target(self.doc.last_region)
 
     def _on_tool_changed(self, name: str) -> None:
@@ -491,10 +492,10 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
     def _on_target(self, label: int) -> None:
         # keep brush and target in agreement: the static row means the static brush and back
         name = self.canvas.tool.name
-        if label == STATIC and name == "motion_brush":
-            self.set_tool("static_brush")
-        elif label not in (0, STATIC) and name == "static_brush":
-            self.set_tool("motion_brush")
+        if label == STATIC and name == T.ToolName.MOTION_BRUSH:
+            self.set_tool(T.ToolName.STATIC_BRUSH)
+        elif label not in (0, STATIC) and name == T.ToolName.STATIC_BRUSH:
+            self.set_tool(T.ToolName.MOTION_BRUSH)
         self._update_path_widgets()
 
     def bigger_brush(self) -> None:

@@ -20,18 +20,18 @@ def tool_icon(name: str, size: int = 28) -> QIcon:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         s = size
         ink = QColor(230, 230, 235)
-        if name in ("motion_brush", "static_brush"):
-            fill = QColor(255, 99, 71) if name == "motion_brush" else QColor(120, 128, 145)
+        if name in (T.ToolName.MOTION_BRUSH, T.ToolName.STATIC_BRUSH):
+            fill = QColor(255, 99, 71) if name == T.ToolName.MOTION_BRUSH else QColor(120, 128, 145)
             p.setPen(QPen(ink, 1.5))
             p.setBrush(fill)
             p.drawEllipse(QPointF(s * 0.42, s * 0.58), s * 0.28, s * 0.28)
             p.setPen(QPen(ink, 2.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             p.drawLine(QPointF(s * 0.6, s * 0.4), QPointF(s * 0.9, s * 0.1))
-            if name == "static_brush":
+            if name == T.ToolName.STATIC_BRUSH:
                 p.setPen(QPen(QColor(240, 240, 245), 1.2))
                 for k in (-0.15, 0.0, 0.15):
                     p.drawLine(QPointF(s * (0.25 + k), s * 0.76), QPointF(s * (0.45 + k), s * 0.4))
-        elif name == "eraser":
+        elif name == T.ToolName.ERASER:
             p.setPen(QPen(ink, 1.5))
             p.setBrush(QColor(240, 170, 190))
             body = QPolygonF(
@@ -40,7 +40,7 @@ def tool_icon(name: str, size: int = 28) -> QIcon:
             )  # fmt: skip
             p.drawPolygon(body)
             p.drawLine(QPointF(s * 0.32, s * 0.42), QPointF(s * 0.68, s * 0.72))
-        elif name == "trajectory":
+        elif name == T.ToolName.TRAJECTORY:
             path = QPainterPath(QPointF(s * 0.12, s * 0.82))
             path.cubicTo(QPointF(s * 0.3, s * 0.2), QPointF(s * 0.6, s * 0.9), QPointF(s * 0.84, s * 0.22))
             p.setPen(QPen(QColor(65, 155, 255), 2.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))

@@ -7,9 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from kling_preview.core import masks
 from kling_preview.core.edits import MoveRegion, RemoveRegion, SetRegionAttr, SetTrajectory
-from kling_preview.core.masks import STATIC, merge_edits
+from kling_preview.core.masks import STATIC
 from kling_preview.core.project import MotionKind
 from kling_preview.ui.commands import Document
 
@@ -137,28 +136,6 @@ def test_new_region_painted_with_no_region_undoes_in_one_step(window, mouse):
     assert doc.stack.count() == count + 1 and len(project.regions) == 1
     window.undo()
     assert project.regions == [] and not project.labels.any()
-
-
-def test_merge_edits_equals_the_sequence_of_dabs():
-    rng = np.random.default_rng(5)
-    labels = rng.integers(0, 3, (120, 160)).astype(np.uint8)
-    start = labels.copy()
-    edits = []
-    for _ in range(30):
-        x, y = rng.uniform(0, 160), rng.uniform(0, 120)
-        edit = masks.paint(labels, [(x, y), (x + rng.uniform(-20, 20), y + rng.uniform(-20, 20))], 6, 7)
-        if edit is not None:
-            edits.append(edit)
-    end = labels.copy()
-    merged = merge_edits(labels, edits)
-    merged.revert(labels)
-    assert np.array_equal(labels, start)
-    merged.apply(labels)
-    assert np.array_equal(labels, end)
-    y0, y1, x0, x1 = merged.bbox
-    assert (labels[:y0] == start[:y0]).all() and (labels[y1:] == start[y1:]).all()
-    assert (labels[:, :x0] == start[:, :x0]).all() and (labels[:, x1:] == start[:, x1:]).all()
-    assert merge_edits(labels, []) is None
 
 
 def test_document_target_falls_back_when_its_region_goes(qtbot, ui_project):

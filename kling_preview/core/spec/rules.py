@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import ImageLoadError
 from ..images import MAX_PIXELS, SourceImage, decode_image
 from ..masks import bbox_of, from_png_mask
-from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings
+from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings, Project
 from ..projectfile import COORD_LIMIT
 from ..trajectory import MAX_POINTS, MIN_POINTS, Point, from_kling
 
@@ -361,7 +361,7 @@ def region_problems(
 # ----- projects -----------------------------------------------------------------------------------
 
 
-def validate_project(project) -> list[Problem]:
+def validate_project(project: Project) -> list[Problem]:
     """Every Kling rule that applies to a project, in the order: settings, image, regions."""
     from .kling import camera_body, export_image_bytes  # kling.py builds on this module
 
@@ -493,7 +493,7 @@ def inspect_request(body: object, label: str, *, base_dir: Path | None = None) -
             raw_points = entry.get("trajectories") if isinstance(entry, dict) else None
             shown = [(p["x"], p["y"]) for p in raw_points] if region.points and raw_points else []
             pixels = None if region.mask is None else int(np.count_nonzero(region.mask))
-            pixel = start_pixel(region.points, width, height)
+            pixel = start_pixel(region.points, width, height) if region.points is not None else None
             in_mask = None if pixel is None or region.mask is None else bool(region.mask[pixel])
             problems += region_problems(number, number, None, pixels, in_mask, region.points, shown, width, height)
 
@@ -517,6 +517,7 @@ def _field_bytes(
     if value.startswith(("http://", "https://")):
         url = value if len(value) <= 60 else value[:57] + "..."
         for candidate in fallbacks if base_dir is not None else ():
+            assert base_dir is not None
             path = base_dir / candidate
             if path.is_file():
                 try:

@@ -58,7 +58,7 @@ def _tracks(data: Any, path: Path, nested: bool) -> list[list[Point]]:
     raise SpecError(f"{path}: mixes points and lists of points; expected one or the other")
 
 
-def _track(items: list, path: Path, number: int | None) -> list[Point]:
+def _track(items: list[Any], path: Path, number: int | None) -> list[Point]:
     where = f"track {number}, " if number is not None else ""
     if not items:
         raise SpecError(f"{path}: {f'track {number}' if number is not None else 'the track'} has no points")
