@@ -48,13 +48,13 @@ def test_every_kind_of_edit_undoes_and_redoes_and_moves_the_revision():
     water, clouds = (r.label for r in project.regions)
     edits = [
         SetTrajectory(water, [], [(1, 2), (30, 40)]),
-        SetRegionAttr(1.0, 2.0, label=water, attr="strength"),
-        SetRegionAttr("Water", "Sea", label=water, attr="name"),
+        SetRegionAttr(label=water, attr="strength", old=1.0, new=2.0),
+        SetRegionAttr(label=water, attr="name", old="Water", new="Sea"),
         MoveRegion(clouds, 1, 0),
-        SetClip(24, 12, key="fps"),
-        SetClip("kling", "loop", key="mode"),
-        SetSetting("", "waves", key="prompt"),
-        SetSetting(CameraMove(), CameraMove("zoom", 3.0), key="camera"),
+        SetClip(key="fps", old=24, new=12),
+        SetClip(key="mode", old="kling", new="loop"),
+        SetSetting(key="prompt", old="", new="waves"),
+        SetSetting(key="camera", old=CameraMove(), new=CameraMove("zoom", 3.0)),
         SetMask(STATIC, np.pad(np.ones((10, 10), bool), ((0, 110), (0, 150)))),
         ImportTracks([[(5.0, 5.0), (9.0, 9.0)], [(1.0, 1.0), (2.0, 2.0)], [(3.0, 3.0), (4.0, 4.0)]]),
         RemoveRegion(water),
@@ -92,11 +92,11 @@ def test_changes_say_what_changed():
     doc.apply(PaintEdit(edit, "Paint Water"))
     assert heard[-1] == Change(ChangeKind.MASKS, frozenset(edit.touched_labels), edit.bbox)
     assert heard[-1].edited and heard[-1].preview
-    doc.apply(SetSetting("", "a", key="prompt"))
+    doc.apply(SetSetting(key="prompt", old="", new="a"))
     assert (heard[-1].kind, heard[-1].key, heard[-1].preview) == (ChangeKind.SETTINGS, "prompt", False)
-    doc.apply(SetSetting(CameraMove(), CameraMove("pan", 1.0), key="camera"))
+    doc.apply(SetSetting(key="camera", old=CameraMove(), new=CameraMove("pan", 1.0)))
     assert heard[-1].preview  # the camera move shows in the preview
-    doc.apply(SetClip(5.0, 10.0, key="seconds"))
+    doc.apply(SetClip(key="seconds", old=5.0, new=10.0))
     assert (heard[-1].kind, heard[-1].key) == (ChangeKind.CLIP, "seconds")
     doc.apply(SetTrajectory(water, [], [(1, 1), (2, 2)]))
     assert heard[-1].kind == ChangeKind.TRAJECTORY and heard[-1].labels == {water}
@@ -107,26 +107,26 @@ def test_changes_say_what_changed():
 def test_steps_with_the_same_merge_key_merge_except_across_the_saved_state():
     doc, project, _ = _doc()
     water = project.regions[0].label
-    assert doc.apply(SetRegionAttr(1.0, 1.1, label=water, attr="strength")) == Outcome.PUSHED
-    assert doc.apply(SetRegionAttr(1.1, 1.2, label=water, attr="strength")) == Outcome.MERGED
+    assert doc.apply(SetRegionAttr(label=water, attr="strength", old=1.0, new=1.1)) == Outcome.PUSHED
+    assert doc.apply(SetRegionAttr(label=water, attr="strength", old=1.1, new=1.2)) == Outcome.MERGED
     assert doc.count == 1 and project.region(water).strength == 1.2
     doc.mark_clean()
-    assert doc.apply(SetRegionAttr(1.2, 1.3, label=water, attr="strength")) == Outcome.PUSHED
+    assert doc.apply(SetRegionAttr(label=water, attr="strength", old=1.2, new=1.3)) == Outcome.PUSHED
     assert doc.undo() and project.region(water).strength == 1.2 and not doc.modified
     assert doc.undo() and project.region(water).strength == 1.0
     # a burst that ends where it began leaves no step at all
-    assert doc.apply(SetSetting("", "a", key="prompt", burst=7)) == Outcome.PUSHED
-    assert doc.apply(SetSetting("a", "", key="prompt", burst=7)) == Outcome.DROPPED
+    assert doc.apply(SetSetting(key="prompt", old="", new="a", burst=7)) == Outcome.PUSHED
+    assert doc.apply(SetSetting(key="prompt", old="a", new="", burst=7)) == Outcome.DROPPED
     assert doc.count == 0 and doc.index == 0  # the redo steps went with the new edit
-    assert doc.apply(SetSetting("", "b", key="prompt", burst=8)) == Outcome.PUSHED
-    assert doc.apply(SetSetting("b", "c", key="prompt", burst=9)) == Outcome.PUSHED  # a new burst
+    assert doc.apply(SetSetting(key="prompt", old="", new="b", burst=8)) == Outcome.PUSHED
+    assert doc.apply(SetSetting(key="prompt", old="b", new="c", burst=9)) == Outcome.PUSHED  # a new burst
 
 
 def test_a_group_is_one_step_and_the_history_is_limited():
     doc, project, _ = _doc()
     doc.begin_group("Two things")
     assert not doc.can_undo()
-    doc.apply(SetClip(24, 30, key="fps"))
+    doc.apply(SetClip(key="fps", old=24, new=30))
     doc.apply(AddRegion("Sky"))
     assert doc.end_group() == Outcome.PUSHED
     assert doc.count == 1 and doc.undo_text() == "Two things"
@@ -139,7 +139,7 @@ def test_a_group_is_one_step_and_the_history_is_limited():
     small.project.add_region()  # type: ignore[union-attr]
     label = small.project.regions[0].label  # type: ignore[union-attr]
     for i in range(5):
-        small.apply(SetRegionAttr(str(i - 1), str(i), label=label, attr="name"))
+        small.apply(SetRegionAttr(label=label, attr="name", old=str(i - 1), new=str(i)))
     assert small.count == 3
     while small.undo():
         pass

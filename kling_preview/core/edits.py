@@ -102,7 +102,7 @@ class SetMask(Edit):
     label: int
     mask: np.ndarray
     text: str = "Set mask"
-    _edit: MaskEdit | None = None
+    _edit: MaskEdit | None = field(default=None, init=False, repr=False)
 
     def apply(self, project: Project) -> list[Change]:
         if self._edit is None:
@@ -152,8 +152,8 @@ class AddRegion(Edit):
     name: str | None = None
     select: bool = True
     text: str = "Add region"
-    region: Region | None = None
-    index: int = 0
+    region: Region | None = field(default=None, init=False)  #: the region added (a copy), once applied
+    index: int = field(default=0, init=False)
 
     @property
     def label(self) -> int | None:
@@ -182,9 +182,9 @@ class RemoveRegion(Edit):
 
     label: int
     text: str = "Delete region"
-    region: Region | None = None
-    index: int = 0
-    edit: MaskEdit | None = None
+    region: Region | None = field(default=None, init=False)  #: what was removed, to put back
+    index: int = field(default=0, init=False)
+    edit: MaskEdit | None = field(default=None, init=False, repr=False)
 
     def apply(self, project: Project) -> list[Change]:
         self.region, self.index, self.edit = project.remove_region(self.label)
@@ -248,7 +248,7 @@ ATTRIBUTE_TEXT: dict[str, str] = {
 MERGEABLE = frozenset({RegionAttr.STRENGTH, RegionAttr.FEATHER})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _ValueEdit(Edit):
     """An edit of one value from `old` to `new`, merged with the next of the same key."""
 
@@ -261,10 +261,12 @@ class _ValueEdit(Edit):
         return bool(self.new == self.old)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SetRegionAttr(_ValueEdit):
-    label: int = 0
-    attr: str = ""
+    """Change one attribute of a region; consecutive spin-box steps of strength or feather merge."""
+
+    label: int
+    attr: str
 
     def __post_init__(self) -> None:
         if self.attr not in ATTRIBUTE_TEXT:
@@ -301,7 +303,7 @@ SETTING_TEXT: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SetSetting(_ValueEdit):
     """Change one request setting or the camera move (value: a CameraMove).
 
@@ -309,7 +311,7 @@ class SetSetting(_ValueEdit):
     one undo step; None never merges. Of these settings only the camera move shows in the preview.
     """
 
-    key: str = ""
+    key: str
     burst: int | None = None
 
     def __post_init__(self) -> None:
@@ -349,11 +351,11 @@ CLIP_TEXT: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SetClip(_ValueEdit):
     """Change one preview clip setting; consecutive frame-rate steps merge into one undo step."""
 
-    key: str = ""
+    key: str
 
     def __post_init__(self) -> None:
         if self.key not in CLIP_TEXT:
@@ -398,8 +400,8 @@ class ImportTracks(Edit):
 
     tracks: list[list[Point]]
     text: str = "Import trajectories"
-    added: int = 0
-    _steps: list[Edit] = field(default_factory=list)
+    added: int = field(default=0, init=False)  #: regions the import added
+    _steps: list[Edit] = field(default_factory=list, init=False, repr=False)
 
     def apply(self, project: Project) -> list[Change]:
         if self._steps:

@@ -454,7 +454,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         """A preview clip control changed: an undo step that marks the project modified."""
         project = self.project
         if project is not None:
-            self.doc.apply(SetClip(getattr(project.clip, key), value, key=key))
+            self.doc.apply(SetClip(key=key, old=getattr(project.clip, key), new=value))
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.stack

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from kling_preview.core import masks
+from kling_preview.core.edits import SetTrajectory
 from kling_preview.core.images import SourceImage
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
@@ -195,8 +196,7 @@ def test_a_78th_point_is_refused(window, mouse, no_dialogs):
 
 def test_resample_control(window):
     region = window.project.region(window.doc.target)
-    region.trajectory = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)]
-    window.doc.trajectoryChanged.emit(region.label)
+    window.doc.apply(SetTrajectory(region.label, [], [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)]))
     window.resample_spin.setValue(5)
     window.resample_button.click()
     assert np.allclose(region.trajectory, [(0, 0), (50, 0), (100, 0), (100, 50), (100, 100)])

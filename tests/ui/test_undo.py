@@ -74,7 +74,7 @@ def test_region_edits_undo_to_their_old_values(window):
     ]
     for attr, value in cases:
         old = getattr(water, attr)
-        doc.apply(SetRegionAttr(old, value, label=water.label, attr=attr))
+        doc.apply(SetRegionAttr(label=water.label, attr=attr, old=old, new=value))
         assert getattr(water, attr) == value
         doc.stack.undo()
         assert getattr(water, attr) == old

@@ -364,7 +364,7 @@ class KlingSettingsPanel(QWidget):
         old = self._current(key)
         if old == value:
             return
-        edit = SetSetting(old, value, key=key, burst=self._burst(key) if merge else None)
+        edit = SetSetting(key=key, old=old, new=value, burst=self._burst(key) if merge else None)
         self._pushing = True
         try:
             self.doc.apply(edit)

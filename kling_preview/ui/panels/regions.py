@@ -419,7 +419,7 @@ class RegionsPanel(QWidget):
         old = getattr(project.region(label), attr)
         if old == value:
             return
-        self.doc.apply(SetRegionAttr(old, value, label=label, attr=attr))
+        self.doc.apply(SetRegionAttr(label=label, attr=attr, old=old, new=value))
 
     def add_region(self) -> bool:
         """Add a region (and select it); a 7th is refused with Kling's limit."""
