@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import render
-from kling_preview.core.project import PREVIEW_MODES
+from kling_preview.core.project import PREVIEW_MODES, ClipMode
 from kling_preview.core.trajectory import position_at
 from kling_preview.ui.worker import RenderWorker, describe_exception
 
@@ -460,7 +460,7 @@ class PreviewPanel(QWidget):
     # ----- settings (stored in project.clip; the window makes each change an undo step) ----------
     def _length_field(self) -> str:
         """The clip setting the length combo edits: a loop lasts `loop_seconds`, other clips `seconds`."""
-        return "loop_seconds" if self._project is not None and self._project.clip.mode == "loop" else "seconds"
+        return "loop_seconds" if self._project is not None and self._project.clip.mode == ClipMode.LOOP else "seconds"
 
     def _sync_controls(self) -> None:
         clip = self._project.clip
@@ -568,7 +568,7 @@ class PreviewPanel(QWidget):
             self.view.set_overlay([], [])
             return
         markers = []
-        if self._project is not None and self._project.clip.mode == "kling" and self._clip_seconds > 0:
+        if self._project is not None and self._project.clip.mode == ClipMode.KLING and self._clip_seconds > 0:
             t = self._times[min(self._index, len(self._times) - 1)]
             u = min(1.0, t / self._clip_seconds)
             markers = [(color, position_at(points, u)) for color, points in self._trajectories]
