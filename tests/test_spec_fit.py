@@ -1,7 +1,8 @@
 """Fitting a too-large image into Kling's 10 MB: the downscaled copy, its masks and trajectories, the CLI flag.
 
 The big case is real: a 4000x3000 noise PNG is over 10 MB both as PNG and as the JPEG q92 fallback. It is
-built and fitted once per module (encoding it takes seconds). Cases that need another limit (cannot fit
+built and fitted once per module (encoding it takes seconds), so its tests are marked `slow` and run with
+`pytest -m slow`. Cases that need another limit (cannot fit
 above 300 px, a JPEG that fits re-encoded) lower `rules.MAX_IMAGE_BYTES` on small images instead.
 """
 
@@ -68,12 +69,14 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return np.count_nonzero(a & b) / max(np.count_nonzero(a | b), 1)
 
 
+@pytest.mark.slow
 def test_the_noisy_image_breaks_only_the_size_rule(big):
     _project, before, _result = big
     assert before["bytes"] > MAX_IMAGE_BYTES
     assert before["errors"] == ["image-bytes"]
 
 
+@pytest.mark.slow
 def test_the_fitted_copy_fits_10_mb_and_stays_above_300_px(big):
     _project, _before, result = big
     assert result is not None
@@ -94,6 +97,7 @@ def test_the_fitted_copy_fits_10_mb_and_stays_above_300_px(big):
     assert np.array_equal(decode_image(fitted.image.data, "x.png").pixels, fitted.image.pixels)
 
 
+@pytest.mark.slow
 def test_masks_stay_at_the_same_relative_places(big):
     project, _before, (fitted, _scale) = big
     size = fitted.size
@@ -105,6 +109,7 @@ def test_masks_stay_at_the_same_relative_places(big):
     assert [(r.label, r.name, r.color) for r in fitted.regions] == [(r.label, r.name, r.color) for r in project.regions]
 
 
+@pytest.mark.slow
 def test_trajectories_are_scaled_with_the_pixels(big):
     project, _before, (fitted, _scale) = big
     sx, sy = fitted.size[0] / BIG_W, fitted.size[1] / BIG_H
@@ -114,6 +119,7 @@ def test_trajectories_are_scaled_with_the_pixels(big):
         assert fitted.labels[int(y), int(x)] == new.label  # still starts on its region
 
 
+@pytest.mark.slow
 def test_the_original_project_is_untouched(big):
     project, before, _result = big
     assert project.image.data is before["data"]
@@ -236,6 +242,7 @@ def test_cli_export_without_fit_size_hints_at_it(capsys, tmp_path, monkeypatch):
     assert "hint:" not in err
 
 
+@pytest.mark.slow
 def test_cli_fit_size_exports_a_bundle_within_10_mb(big, capsys, tmp_path):
     project, _before, (fitted, _scale) = big
     source = tmp_path / "noise.klproj"

@@ -122,7 +122,7 @@ def decode_image(
             im.seek(0)
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             im.load()
-            im = ImageOps.exif_transpose(im) or im
+            im = ImageOps.exif_transpose(im) or im  # type: ignore[assignment]
             if orientation not in (0, 1):
                 notes.append(f"EXIF orientation {orientation} applied")
             pixels = _to_rgb8(im, background, notes)

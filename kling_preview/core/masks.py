@@ -168,4 +168,27 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     if radius <= 0 or not m.any():
         return m.astype(np.float32)
     dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
-    return np.clip(dist / float(radius), 0.0, 1.0).astype(np.float32)
+    out: np.ndarray = np.clip(dist / float(radius), 0.0, 1.0).astype(np.float32)
+    return out
+
+
+def merge_edits(labels: np.ndarray, edits: Sequence[MaskEdit]) -> MaskEdit | None:
+    """One MaskEdit equal to applying `edits` in order, already applied to `labels`.
+
+    The box is the union of the edits' boxes. `after` is the label map now; `before` is rebuilt by
+    reverting the edits newest first, so overlapping dabs come back exactly. No emptiness check over
+    the union: the dabs of one stroke all paint (or all erase) and each one changed something, so the
+    merged edit does too, and comparing a whole-image box would cost more than the stroke.
+    """
+    if not edits:
+        return None
+    y0 = min(e.bbox[0] for e in edits)
+    y1 = max(e.bbox[1] for e in edits)
+    x0 = min(e.bbox[2] for e in edits)
+    x1 = max(e.bbox[3] for e in edits)
+    after = labels[y0:y1, x0:x1].copy()
+    before = after.copy()
+    for e in reversed(edits):
+        ey0, ey1, ex0, ex1 = e.bbox
+        before[ey0 - y0 : ey1 - y0, ex0 - x0 : ex1 - x0] = e.before
+    return MaskEdit((y0, y1, x0, x1), before, after)

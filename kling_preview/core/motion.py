@@ -94,10 +94,10 @@ def region_alpha(labels: np.ndarray, label: int, bbox: BBox, radius: float) -> t
 
 
 def union_bbox(boxes: Iterable[BBox | None]) -> BBox | None:
-    boxes = [b for b in boxes if b is not None]
-    if not boxes:
+    real = [b for b in boxes if b is not None]
+    if not real:
         return None
-    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+    return min(b[0] for b in real), max(b[1] for b in real), min(b[2] for b in real), max(b[3] for b in real)
 
 
 def expand_bbox(bbox: BBox, margin: int, shape: tuple[int, int]) -> BBox:
@@ -189,7 +189,7 @@ def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: fl
         s = cv2.multiply(pixels, cv2.merge([m, m, m]), dtype=cv2.CV_32F)
         if shrink > 1:
             s = cv2.resize(s, (sw, sh), interpolation=cv2.INTER_AREA)
-            m = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
+            m = np.asarray(cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA), dtype=np.float32)
         est = push_pull(s.reshape(sh, sw, 3), m.reshape(sh, sw), relax=relax)
         if shrink > 1:
             est = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -7,10 +7,13 @@ full-size float copies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
 from .masks import STATIC
+from .project import Project, Region
 
 #: Opacity of a region's tint, out of 256.
 _TINT = 140
@@ -22,7 +25,7 @@ _BAND = 512  # rows tinted per step
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 
 
-def render_overlay(project, max_side: int | None = None) -> np.ndarray:
+def render_overlay(project: Project, max_side: int | None = None) -> np.ndarray:
     """RGB uint8 image of the project's masks and trajectories; at most `max_side` px on the long side."""
     pixels = project.image.pixels
     labels = project.labels
@@ -32,7 +35,7 @@ def render_overlay(project, max_side: int | None = None) -> np.ndarray:
         scale = max_side / max(width, height)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         base = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-        labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+        labels = np.asarray(cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
     else:
         base = pixels.copy()
     thick = max(2, round(max(base.shape[:2]) / 400))
@@ -47,7 +50,7 @@ def render_overlay(project, max_side: int | None = None) -> np.ndarray:
     return out
 
 
-def _tint(base: np.ndarray, labels: np.ndarray, regions, thick: int) -> np.ndarray:
+def _tint(base: np.ndarray, labels: np.ndarray, regions: Sequence[Region], thick: int) -> np.ndarray:
     colors = np.zeros((256, 3), dtype=np.uint16)
     alpha = np.zeros(256, dtype=np.uint16)
     for region in regions:
@@ -73,7 +76,7 @@ def _tint(base: np.ndarray, labels: np.ndarray, regions, thick: int) -> np.ndarr
     return out
 
 
-def _outline(out: np.ndarray, mask: np.ndarray, color, thick: int) -> None:
+def _outline(out: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], thick: int) -> None:
     if not mask.any():
         return
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -84,12 +87,12 @@ def _fixed(points: np.ndarray) -> np.ndarray:
     return np.round(points * (1 << _SHIFT)).astype(np.int32)
 
 
-def _arrow(out: np.ndarray, points: np.ndarray, color, thick: int, number: int) -> None:
+def _arrow(out: np.ndarray, points: np.ndarray, color: tuple[int, int, int], thick: int, number: int) -> None:
     """The path as a line with a dot per point (its timing), a disc at the start and a head at the end."""
     points = points[np.isfinite(points).all(axis=1)]
     if len(points) == 0:
         return
-    color = tuple(int(c) for c in color)
+    color = (int(color[0]), int(color[1]), int(color[2]))
     pts = _fixed(points)
     if len(points) > 1:
         cv2.polylines(out, [pts], False, _OUTLINE, thick + 2, cv2.LINE_AA, _SHIFT)

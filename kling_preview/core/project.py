@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +31,25 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (0, 206, 209),
 )
 
-PREVIEW_MODES = ("kling", "loop", "ambient")
+class ClipMode(StrEnum):
+    """The preview's three ways of moving the picture (CLI `--mode`)."""
+
+    KLING = "kling"
+    LOOP = "loop"
+    AMBIENT = "ambient"
+
+
+PREVIEW_MODES: tuple[str, ...] = tuple(ClipMode)
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
+
+
+#: Kling's region limit in words, for every message about it.
+REGION_LIMIT_TEXT = f"Kling accepts at most {MAX_REGIONS} motion-brush regions"
+
+
+def too_many_regions() -> str:
+    """The one message for a 7th region, wherever it is refused."""
+    return f"{REGION_LIMIT_TEXT}; this project already has {MAX_REGIONS}"
 
 
 class MotionKind(StrEnum):
@@ -60,7 +78,7 @@ class Region:
 class ClipSettings:
     """Preview clip: mode, length and frame rate; `loop_seconds` is the cinemagraph period."""
 
-    mode: str = "kling"
+    mode: str = ClipMode.KLING
     seconds: float = 5.0
     fps: int = 24
     loop_seconds: float = 5.0
@@ -78,7 +96,7 @@ class KlingSettings:
     cfg_scale: float = 0.5
     #: Request fields we do not edit (callback_url, external_task_id, image_tail, ...), kept for the
     #: round trip so an imported request is exported unchanged.
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,6 +135,10 @@ class Project:
                 return r
         raise KeyError(f"no region with label {label}")
 
+    def find_region(self, label: int | None) -> Region | None:
+        """The region with `label`, or None (for no label, STATIC or a region deleted meanwhile)."""
+        return next((r for r in self.regions if r.label == label), None)
+
     def index_of(self, label: int) -> int:
         return next(i for i, r in enumerate(self.regions) if r.label == label)
 
@@ -127,13 +149,11 @@ class Project:
         *,
         label: int | None = None,
         index: int | None = None,
-        **settings,
+        **settings: Any,
     ) -> Region:
         """A new empty region; a 7th is refused with Kling's limit in the message."""
         if len(self.regions) >= MAX_REGIONS:
-            raise LimitError(
-                f"Kling accepts at most {MAX_REGIONS} motion-brush regions; this project already has {MAX_REGIONS}"
-            )
+            raise LimitError(too_many_regions())
         used = {r.label for r in self.regions}
         if label is None:
             label = next(i for i in range(1, STATIC) if i not in used)
@@ -149,7 +169,7 @@ class Project:
     def restore_region(self, region: Region, index: int) -> None:
         """Put back a region removed earlier (undo), with its label, settings and place in the list."""
         if len(self.regions) >= MAX_REGIONS:
-            raise LimitError(f"Kling accepts at most {MAX_REGIONS} motion-brush regions")
+            raise LimitError(too_many_regions())
         if any(r.label == region.label for r in self.regions):
             raise ValueError(f"label {region.label} is taken")
         self.regions.insert(max(0, min(index, len(self.regions))), replace(region, trajectory=list(region.trajectory)))
@@ -169,11 +189,13 @@ class Project:
     # ----- masks ---------------------------------------------------------------------------------
     def mask(self, label: int) -> np.ndarray:
         """Boolean mask of a region label or of `STATIC`."""
-        return self.labels == label
+        mask: np.ndarray = self.labels == label
+        return mask
 
     @property
     def static_mask(self) -> np.ndarray:
-        return self.labels == STATIC
+        mask: np.ndarray = self.labels == STATIC
+        return mask
 
     def paint(self, label: int, points: Sequence[Sequence[float]], radius: float) -> masks.MaskEdit | None:
         edit = masks.paint(self.labels, points, radius, label)

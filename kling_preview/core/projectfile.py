@@ -256,7 +256,7 @@ class _ProjectReader:
             raise self.fail(f"{where}'s mask overlaps another region or the static mask")
         project.set_mask(region.label, mask)
 
-    def read_settings(self, project: Project, doc: dict) -> None:
+    def read_settings(self, project: Project, doc: dict[str, Any]) -> None:
         clip = doc.get("clip", {})
         if isinstance(clip, dict):
             mode = clip.get("mode", project.clip.mode)
@@ -290,19 +290,19 @@ class _ProjectReader:
             project.camera.value = self.number(camera, "value", "camera", float, 0.0)
 
     # ----- typed field readers ---------------------------------------------------------------------
-    def obj(self, doc: dict, key: str) -> dict:
+    def obj(self, doc: dict[str, Any], key: str) -> dict[str, Any]:
         value = doc.get(key)
         if not isinstance(value, dict):
             raise self.fail(f"project.json: {key} is missing or not an object")
         return value
 
-    def text(self, doc: dict, key: str, default: str | None = None) -> str:
+    def text(self, doc: dict[str, Any], key: str, default: str | None = None) -> str:
         value = doc.get(key, default)
         if not isinstance(value, str):
             raise self.fail(f"project.json: {key} must be text")
         return value
 
-    def number(self, doc: dict, key: str, where: str, kind: type, default: float | None = None):
+    def number(self, doc: dict[str, Any], key: str, where: str, kind: type, default: float | None = None) -> Any:
         value = doc.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"project.json: {where}.{key} must be a finite number")

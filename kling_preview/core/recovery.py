@@ -24,6 +24,8 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import UnionType
+from typing import Any
 
 from .. import __version__
 from .errors import OutputError, describe_os_error
@@ -90,7 +92,7 @@ def _try_lock(fd: int) -> bool | None:
         if os.name == "nt":
             import msvcrt
 
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         else:
             import fcntl
 
@@ -154,7 +156,7 @@ def snapshot(project: Project) -> Project:
     return copy.deepcopy(project, {id(project.image): project.image})
 
 
-def write_recovery(project: Project, source_path: str | os.PathLike | None, session_id: str) -> Path:
+def write_recovery(project: Project, source_path: str | os.PathLike[str] | None, session_id: str) -> Path:
     """Write the session's recovery atomically; returns the `.klproj` path. OS failures are `OutputError`."""
     _check_session(session_id)
     folder = recovery_dir()
@@ -225,7 +227,7 @@ def _readable_project(path: Path) -> bool:
     return True
 
 
-def _read_sidecar(path: Path, session_id: str) -> dict:
+def _read_sidecar(path: Path, session_id: str) -> dict[str, Any]:
     """The sidecar's fields, or {} when it is missing or damaged (the project itself may still be fine)."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -236,7 +238,7 @@ def _read_sidecar(path: Path, session_id: str) -> dict:
     return doc
 
 
-def _field(doc: dict, key: str, kind: type, default):
+def _field(doc: dict[str, Any], key: str, kind: type | UnionType, default: Any) -> Any:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, kind):
         return default

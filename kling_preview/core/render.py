@@ -31,6 +31,8 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
 
 import cv2
 import numpy as np
@@ -49,6 +51,16 @@ PLATE_RING = 0.75
 PLATE_CONTEXT = 8
 #: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
 STRIPE_ROWS = 128
+
+#: A cache key: a tuple of whatever identifies the inputs.
+CacheKey = tuple[Any, ...]
+
+
+class FieldKind(StrEnum):
+    """How a loop-mode region's field moves it: along its trajectory, or a small periodic shimmer."""
+
+    FLOW = "flow"
+    AMBIENT = "ambient"
 
 
 # ----- identity tokens -----------------------------------------------------------------------------
@@ -117,7 +129,7 @@ class RegionSpec:
     revision: int
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> CacheKey:
         return (self.label, self.revision, self.trajectory, self.kind, self.strength, self.feather, self.visible)
 
 
@@ -156,13 +168,13 @@ class Scene:
         """The time after which loop and ambient motion repeat exactly."""
         return self.loop_seconds if self.mode == "loop" else self.seconds
 
-    def region_key(self, spec: RegionSpec) -> tuple:
+    def region_key(self, spec: RegionSpec) -> CacheKey:
         """Cache key of a region: its settings, mask revision, the project and the scene size."""
         return (self.project_token, self.source_token, self.size, *spec.key)
 
     def with_clip(self, *, seconds: float | None = None, fps: float | None = None) -> Scene:
         """The same scene with another clip length or frame rate."""
-        changes: dict = {}
+        changes: dict[Any, Any] = {}
         if seconds is not None:
             changes["seconds"] = float(seconds)
         if fps is not None:
@@ -202,7 +214,7 @@ def snapshot(
     if size == (w, h):
         labels = project.labels.copy()
     else:
-        labels = cv2.resize(project.labels, size, interpolation=cv2.INTER_NEAREST)
+        labels = np.asarray(cv2.resize(project.labels, size, interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
     labels.flags.writeable = False
     fscale = math.sqrt(sx * sy)
     regions = tuple(
@@ -241,7 +253,7 @@ def snapshot(
 class RegionGeometry:
     """A region's bounding box, mask and feathered alpha (float32) on that box."""
 
-    key: tuple
+    key: CacheKey
     bbox: BBox
     mask: np.ndarray
     alpha: np.ndarray
@@ -257,12 +269,12 @@ class RegionTexture:
     reaches far enough; every moving region samples its own, so none shows what borders it.
     """
 
-    key: tuple
+    key: CacheKey
     margins: tuple[int, int, int, int]
     pixels: np.ndarray
     rim: np.ndarray  # uint8 0/1 on the bbox
 
-    def covers(self, key: tuple, margins: tuple[int, int, int, int]) -> bool:
+    def covers(self, key: CacheKey, margins: tuple[int, int, int, int]) -> bool:
         return self.key == key and all(have >= need for have, need in zip(self.margins, margins))
 
 
@@ -314,8 +326,8 @@ class FieldEntry:
     box row k samples the texture rows from k on through the same grid.
     """
 
-    key: tuple
-    kind: str  # "flow" or "ambient"
+    key: CacheKey
+    kind: FieldKind
     bbox: BBox
     mask: np.ndarray  # uint8 0/1 on bbox
     field: np.ndarray
@@ -340,7 +352,7 @@ class KlingLayer:
     for the nearly transparent rim), so their anti-aliased rim never travels as a ghost outline.
     """
 
-    key: tuple
+    key: CacheKey
     box: BBox  # in image pixels; extends past the image on mirrored sides
     pixels: np.ndarray
     alpha: np.ndarray
@@ -355,7 +367,7 @@ def _is_stuff(spec: RegionSpec) -> bool:
     return spec.kind != MotionKind.PATH
 
 
-def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> tuple:
+def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> CacheKey:
     """Geometry, how far the region travels each way (top, bottom, left, right: stuff regions only, the
     reach of their texture), then how far to mirror past each image border the region touches: as far
     as the trajectory carries the region inward from that border."""
@@ -374,7 +386,9 @@ def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> tuple:
     return (geom.key, moving, reaches if _is_stuff(spec) else None, *pads)
 
 
-def _kling_layer(scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: tuple, textures: _Textures) -> KlingLayer:
+def _kling_layer(
+    scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: CacheKey, textures: _Textures
+) -> KlingLayer:
     top, bottom, left, right = key[-4:]
     reaches = key[-5]
     y0, y1, x0, x1 = geom.bbox
@@ -441,12 +455,12 @@ class _Plate:
 
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
-        self.base: tuple | None = None
-        self.holes: dict[int, tuple[tuple, BBox]] = {}
+        self.base: CacheKey | None = None
+        self.holes: dict[int, tuple[CacheKey, BBox]] = {}
         self.masks: dict[int, tuple[BBox, np.ndarray]] = {}  # each hole's mask on its box
         self.fills = 0  # holes filled, for cache_info()
 
-    def update(self, scene: Scene, moving: dict[int, tuple[tuple, BBox]]) -> None:
+    def update(self, scene: Scene, moving: dict[int, tuple[CacheKey, BBox]]) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base or self.image is None:
             self.image = scene.pixels.copy()
@@ -502,7 +516,7 @@ class _Fields:
     """
 
     def __init__(self) -> None:
-        self.base: tuple | None = None
+        self.base: CacheKey | None = None
         self.entries: dict[int, FieldEntry] = {}
         self.copy_rows: list[tuple[int, int]] = []
         self.builds = 0  # region fields computed, for cache_info()
@@ -510,10 +524,13 @@ class _Fields:
     @property
     def cycles(self) -> int:
         """The largest cycle count of the flow regions (1 without any)."""
-        return max((e.cycles for e in self.entries.values() if e.kind == "flow"), default=1)
+        return max((e.cycles for e in self.entries.values() if e.kind == FieldKind.FLOW), default=1)
 
     def update(
-        self, scene: Scene, wanted: dict[int, tuple[tuple, str, RegionSpec, RegionGeometry]], textures: _Textures
+        self,
+        scene: Scene,
+        wanted: dict[int, tuple[CacheKey, FieldKind, RegionSpec, RegionGeometry]],
+        textures: _Textures,
     ) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base:
@@ -542,13 +559,13 @@ class _Fields:
 
     @staticmethod
     def _build(
-        scene: Scene, key: tuple, kind: str, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
+        scene: Scene, key: CacheKey, kind: FieldKind, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
     ) -> FieldEntry:
         y0, y1, x0, x1 = geom.bbox
         shape = scene.labels.shape
         alpha = geom.alpha[..., None]
         field_b = None
-        if kind == "flow":
+        if kind == FieldKind.FLOW:
             speed = abs(spec.strength) * arc_length(spec.trajectory) / scene.period
             vel = motion.trajectory_velocity(spec.trajectory, speed, geom.bbox, shape)
             if spec.strength < 0:
@@ -559,7 +576,7 @@ class _Fields:
         else:
             amp = motion.ambient_amplitude(spec.strength, shape)
             a, b = motion.ambient_noise(geom.bbox, shape)
-            field, field_b = a * (alpha * amp), b * (alpha * amp)
+            field, field_b = a * (alpha * amp), b * (alpha * amp)  # type: ignore[assignment]
             speed, cycles = 0.0, 1
             # |A cos + B sin| <= sqrt(|A|^2 + |B|^2) at every pixel.
             sq = np.einsum("ijk,ijk->ij", field, field) + np.einsum("ijk,ijk->ij", field_b, field_b)
@@ -591,7 +608,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
     two phases are cross-faded; ambient: at x + A cos + B sin.
     """
     y0, y1, x0, x1 = e.bbox
-    if e.kind == "flow":
+    if e.kind == FieldKind.FLOW:
         cycle = period / e.cycles
         phi0, phi1, w0 = motion.loop_phase(t, period, e.cycles)
         phases = [(-phi0 * cycle, w0), (-phi1 * cycle, 1.0 - w0)]
@@ -623,7 +640,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
             if e.field_b is not None:
                 cv2.scaleAdd(e.field_b[k0 : k0 + n], sa, m, dst=m)
             img = imgs[j][:n] if imgs else target
-            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=img, borderMode=cv2.BORDER_REFLECT_101)
+            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=img, borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
         if imgs:
             cv2.addWeighted(imgs[0][:n], phases[0][1], imgs[1][:n], phases[1][1], 0.0, dst=target)
         if state == 1:
@@ -643,13 +660,13 @@ class Renderer:
         self.scene: Scene | None = None
         self.warnings: list[str] = []
         self._geoms: dict[int, RegionGeometry | None] = {}
-        self._geom_keys: dict[int, tuple] = {}
+        self._geom_keys: dict[int, CacheKey] = {}
         self._plate: _Plate | None = None
         self._fields: _Fields | None = None
         self._layers: list[tuple[RegionSpec, RegionGeometry, KlingLayer]] = []
         self._layer_cache: dict[int, KlingLayer] = {}
         self._textures = _Textures()
-        self._static: tuple[tuple, BBox | None, np.ndarray | None] | None = None
+        self._static: tuple[CacheKey, BBox | None, np.ndarray | None] | None = None
         self._geometry_builds = 0
         self._plate_fills = 0
         self._field_builds = 0
@@ -700,17 +717,17 @@ class Renderer:
                     self._geom_keys.pop(lab, None)
             warnings: list[str] = []
             layers: list[tuple[RegionSpec, RegionGeometry, KlingLayer]] = []
-            wanted: dict[int, tuple[tuple, str, RegionSpec, RegionGeometry]] = {}
-            holes: dict[int, tuple[tuple, BBox]] = {}
+            wanted: dict[int, tuple[CacheKey, FieldKind, RegionSpec, RegionGeometry]] = {}
+            holes: dict[int, tuple[CacheKey, BBox]] = {}
             for spec in scene.regions:
                 if not spec.visible:
                     continue
                 geom = self._geometry(scene, spec)
                 if scene.mode == "ambient" or (scene.mode == "loop" and spec.kind == MotionKind.AMBIENT):
-                    kind = "ambient"
+                    kind = FieldKind.AMBIENT
                     moves = spec.strength != 0
                 else:
-                    kind = "flow"
+                    kind = FieldKind.FLOW
                     moves = motion.path_moves(spec.trajectory, spec.strength)
                     if len(spec.trajectory) < 2:
                         warnings.append(f"{spec.name} has no trajectory; it stays still")
@@ -834,7 +851,7 @@ class Renderer:
         if self._static is None or self._static[1] is None:
             return
         y0, y1, x0, x1 = self._static[1]
-        cv2.copyTo(scene.pixels[y0:y1, x0:x1], self._static[2], out[y0:y1, x0:x1])
+        cv2.copyTo(scene.pixels[y0:y1, x0:x1], self._static[2], out[y0:y1, x0:x1])  # type: ignore[arg-type]
 
 
 def _composite(out: np.ndarray, layer: KlingLayer, dx: float, dy: float) -> None:

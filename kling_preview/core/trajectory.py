@@ -65,7 +65,7 @@ def fit_to_limit(points: Sequence[Sequence[float]], max_points: int = MAX_POINTS
     arr = as_array(points)
     if len(arr) <= max_points:
         return [(float(x), float(y)) for x, y in arr]
-    return resample(arr, max_points)
+    return resample([(float(x), float(y)) for x, y in arr], max_points)
 
 
 def position_at(points: Sequence[Sequence[float]], u: float) -> Point:
@@ -94,7 +94,7 @@ def to_kling(points: Sequence[Sequence[float]], height: int) -> list[dict[str, i
     return [{"x": int(round(x)), "y": int(height - round(y))} for x, y in as_array(points)]
 
 
-def from_kling(points: Sequence[dict], height: int) -> list[Point]:
+def from_kling(points: Sequence[dict[str, float]], height: int) -> list[Point]:
     """Kling `[{x, y}]` (bottom-left origin) back to image pixels (top-left origin)."""
     return [(float(p["x"]), float(height - p["y"])) for p in points]
 

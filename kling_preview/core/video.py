@@ -15,7 +15,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -91,7 +91,7 @@ def _as_output_error(exc: BaseException, out: Path, fmt: str) -> BaseException:
     return exc
 
 
-def _frames_checked(frames: Iterable[np.ndarray], cancel: threading.Event | None) -> Iterator[np.ndarray]:
+def _frames_checked(frames: Iterable[np.ndarray], cancel: threading.Event | None) -> Generator[np.ndarray]:
     """The frames, checking for a cancel before each one is made (so a cancel costs at most one frame)."""
     it = iter(frames)
     while True:
@@ -116,7 +116,7 @@ class _AvWriter:
         self.fmt = fmt
         self.rate = Fraction(fps).limit_denominator(1001)
         self.container: av.container.OutputContainer | None = None
-        self.stream = None
+        self.stream: av.VideoStream | None = None
         self.size: tuple[int, int] | None = None  # encoded size (padded to even for yuv420p)
         self.first: tuple[int, int] | None = None  # size of the frames given
         self.count = 0
@@ -150,7 +150,7 @@ class _AvWriter:
         if self.container is None:
             self._open(w, h)
             self.first = (w, h)
-        elif (w, h) != self.first:
+        elif self.first is not None and (w, h) != self.first:
             raise InvalidError(f"frame {self.count + 1} is {w}x{h}, the first was {self.first[0]}x{self.first[1]}")
         assert self.size is not None and self.stream is not None and self.container is not None
         if (w, h) != self.size:
@@ -167,7 +167,7 @@ class _AvWriter:
         return frame.reformat(format="yuv420p", dst_colorspace="itu709")
 
     def close(self) -> None:
-        if self.container is None:
+        if self.container is None or self.stream is None:
             return
         for packet in self.stream.encode(None):
             self.container.mux(packet)
@@ -268,15 +268,15 @@ def encode_frames(
     """
     out = Path(out)
     fmt = output_format(out)
-    fps = _positive("fps", fps)
-    if fps is None:
+    rate = _positive("fps", fps)
+    if rate is None:
         raise InvalidError("fps is required")
     _check_folder(out)
     checked = _frames_checked(frames, cancel)
     try:
         if fmt == "png":
             return _encode_folder(checked, out, total, progress)
-        return _encode_file(checked, out, fmt, fps, total, progress, cancel)
+        return _encode_file(checked, out, fmt, rate, total, progress, cancel)
     finally:
         checked.close()
 
@@ -330,7 +330,7 @@ def render_to_file(
     seconds = _positive("seconds", seconds)
     fps = _positive("fps", fps)
     if width is not None:
-        width = int(_positive("width", width, integer=True))
+        width = int(_positive("width", width, integer=True) or 0)
         problem = limits.side_problem(width, "width")
         if problem:
             raise InvalidError(problem)

@@ -6,8 +6,10 @@ changed since the last write, in a worker thread so a 50 MP project never freeze
 or a normal close removes the recovery. At the next start `offer_restore` asks Restore / Discard / Later.
 
 The window is reached through a tiny protocol, so the autosaver needs no knowledge of its widgets:
-`state() -> (project | None, path | None, is_modified)` and change notifications (signals or calls to
-`notify_changed`). `attach(window)` and `open_recovered(window, ...)` wire it to `MainWindow`.
+`state() -> SaveState(project, path, modified, revision)` and change notifications (signals or calls to
+`notify_changed`). The revision is the document's: every edit, undo and redo moves it, so it alone tells
+whether the recovery is behind. `attach(window)` and `open_recovered(window, ...)` wire it to a window
+with the `EditorWindow` protocol (`MainWindow`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import NamedTuple, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, SignalInstance, Slot
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from kling_preview.core import recovery
 from kling_preview.core.errors import KlingPreviewError
 from kling_preview.core.project import Project
 
+from .commands import Document
 from .worker import BackgroundJob, describe_exception, run_in_background
 
 log = logging.getLogger(__name__)
@@ -32,9 +36,36 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_MS = 30_000
 INTERVAL_ENV = "KLING_PREVIEW_AUTOSAVE_MS"
 
-State = tuple[Project | None, "str | os.PathLike | None", bool]
-StateFn = Callable[[], State]
-Opener = Callable[[Project, "str | None"], Any]
+
+
+class SaveState(NamedTuple):
+    """What the autosaver needs to know of the open project."""
+
+    project: Project | None
+    path: str | os.PathLike[str] | None  #: where Save writes, else where the project came from
+    modified: bool
+    revision: int = 0  #: moves with every change of the project's content
+
+
+StateFn = Callable[[], SaveState]
+Opener = Callable[[Project, "str | None"], object]
+
+
+class EditorWindow(Protocol):
+    """The window as autosave sees it (`MainWindow` is one)."""
+
+    doc: Document
+    path: Path | None
+    source: Path | None
+
+    @property
+    def project(self) -> Project | None: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+    def isVisible(self) -> bool: ...
+
+    def set_project(self, project: Project | None, source: str | Path | None = None) -> None: ...
 
 
 def interval_ms() -> int:
@@ -46,21 +77,9 @@ def interval_ms() -> int:
     return value if value > 0 else DEFAULT_INTERVAL_MS
 
 
-def _fingerprint(project: Project, changes: int) -> tuple:
-    """Cheap identity of the project's content: mask revisions plus every small field.
-
-    Compared with the last written one, it tells whether a new recovery is needed even when the window
-    forgets to notify a change.
-    """
-    return (
-        id(project),
-        changes,
-        tuple(sorted(project.mask_revision.items())),
-        repr(project.regions),
-        repr(project.clip),
-        repr(project.kling),
-        repr(project.camera),
-    )
+def _fingerprint(project: Project, revision: int, changes: int) -> tuple[int, int, int]:
+    """Identity of what a recovery would hold: the project, its revision and the notifications seen."""
+    return id(project), revision, changes
 
 
 class Autosaver(QObject):
@@ -76,7 +95,7 @@ class Autosaver(QObject):
     def __init__(
         self,
         state: StateFn,
-        changed: Any | Sequence[Any] | None = None,
+        changed: SignalInstance | Sequence[SignalInstance] | None = None,
         *,
         interval: int | None = None,
         still_open: Callable[[], bool] | None = None,
@@ -87,7 +106,7 @@ class Autosaver(QObject):
         self._still_open = still_open
         self.session_id = recovery.new_session_id()
         self._changes = 0
-        self._written: tuple | None = None  # fingerprint of what the recovery file holds
+        self._written: tuple[int, int, int] | None = None  # fingerprint of what the recovery file holds
         self._has_file = False
         self._job: BackgroundJob | None = None
         self._generation = 0  # bumped when the file is removed: a write still in flight is then stale
@@ -111,16 +130,16 @@ class Autosaver(QObject):
     def notify_changed(self, *_args: object) -> None:
         """The project changed (an edit, an undo, a save, another project). A saved one loses its recovery now."""
         self._changes += 1
-        project, _path, modified = self._read_state()
-        if project is None or not modified:
+        state = self._read_state()
+        if state.project is None or not state.modified:
             self._remove()
 
-    def _read_state(self) -> State:
+    def _read_state(self) -> SaveState:
         try:
             return self._state()
         except Exception:  # noqa: BLE001 - the window may be half torn down while closing
             log.exception("autosave could not read the window's state")
-            return None, None, False
+            return SaveState(None, None, False)
 
     # ----- writing -----------------------------------------------------------------------------------
     @property
@@ -137,11 +156,11 @@ class Autosaver(QObject):
         """Write the recovery if the project is modified and changed since the last write."""
         if self._closed or self.busy:
             return
-        project, path, modified = self._read_state()
+        project, path, modified, revision = self._read_state()
         if project is None or not modified:
             self._remove()
             return
-        mark = _fingerprint(project, self._changes)
+        mark = _fingerprint(project, revision, self._changes)
         if self._has_file and mark == self._written:
             return
         snap = recovery.snapshot(project)  # in the GUI thread, so no stroke is half copied
@@ -169,7 +188,7 @@ class Autosaver(QObject):
         if self._job is not None:
             self._job.wait()
 
-    def _on_written(self, generation: int, mark: tuple, path: object) -> None:
+    def _on_written(self, generation: int, mark: tuple[int, int, int], path: object) -> None:
         self._job = None
         if generation != self._generation:
             return  # removed while in flight (`_remove` waited for this write, then deleted the file)
@@ -220,7 +239,7 @@ class Autosaver(QObject):
         """The event loop ends. If the window was closed normally, that is a normal close; if it is still
         shown (a signal or a logout ended the app) and the work is unsaved, the recovery stays."""
         try:
-            keep = self._still_open is not None and self._still_open() and self._read_state()[2]
+            keep = self._still_open is not None and self._still_open() and self._read_state().modified
         except RuntimeError:  # the window is already gone
             keep = False
         if keep:
@@ -247,14 +266,15 @@ class Autosaver(QObject):
 
 
 # ----- the main window -----------------------------------------------------------------------------
-def window_state(window: Any) -> State:
-    """(project, path, modified) of a `MainWindow`: Save's target, else the file it was opened from."""
+def window_state(window: EditorWindow) -> SaveState:
+    """The state of a window's project: Save's target, else the file it was opened from."""
     project = window.project
     path = window.path or window.source
-    return project, path, project is not None and not window.doc.stack.isClean()
+    modified = project is not None and not window.doc.stack.isClean()
+    return SaveState(project, path, modified, window.doc.core.revision)
 
 
-def attach(window: Any) -> Autosaver:
+def attach(window: EditorWindow) -> Autosaver:
     """An autosaver for a `MainWindow`, told of every edit, save and project change.
 
     The window's `closeEvent` should call `saver.close()` once it accepts the close. Without that, the
@@ -273,10 +293,10 @@ def attach(window: Any) -> Autosaver:
     return saver
 
 
-def open_recovered(window: Any, project: Project, source: str | None) -> None:
+def open_recovered(window: EditorWindow, project: Project, source: str | None) -> None:
     """Show a restored project in a `MainWindow`, marked as modified so the user saves it."""
     window.set_project(project, source)
-    window.doc.stack.resetClean()  # never clean until saved: the title shows [*] and close asks
+    window.doc.mark_never_clean()  # never clean until saved: the title shows [*] and close asks
     window.statusBar().showMessage("Restored unsaved work; save it to keep it", 15000)
 
 

@@ -8,7 +8,9 @@ touched and repaints that rectangle only. A scene graph would add item bookkeepi
 and per-item hit testing for no gain here.
 
 Coordinates: image pixel i covers [i, i + 1) in the painter's image space, and a point (x, y) in image
-pixels (trajectories, brush dabs) refers to pixel centres, so it is drawn at (x + .5, y + .5).
+pixels (trajectories, brush dabs) refers to pixel centres, so it is drawn at (x + .5, y + .5). The zoom
+and pan math is the Qt-free `Viewport` (`viewport.py`); a brush stroke is a Qt-free `StrokeSession`
+(`stroke.py`); this widget turns Qt events into tool records and draws.
 
 Nothing heavy happens in `paintEvent`: it draws the pyramid level and the overlay that were prepared
 when the project opened or a mask changed, and it never lets an exception escape with the painter open.
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -26,35 +27,28 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
-    QPolygonF,
     QResizeEvent,
     QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
+from kling_preview.core.edits import SetTrajectory
 from kling_preview.core.errors import LimitError
-from kling_preview.core.masks import STATIC, MaskEdit
+from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
 
 from . import tools as T
-from .commands import AddRegionCommand, Document, SetTrajectoryCommand, StrokeCommand, merge_edits
+from .commands import Document
+from .painting import draw_arrow, draw_part
 from .qimage import ImagePyramid, LabelOverlay
+from .stroke import StrokeSession
+from .viewport import Viewport
 
 log = logging.getLogger(__name__)
 
-MIN_ZOOM = 0.01
-MAX_ZOOM = 64.0
-#: Zoom steps (scale factors) for Ctrl+= / Ctrl+-, the ones image editors use.
-ZOOM_STEPS = (
-    0.01, 0.02, 0.03, 0.04, 0.05, 0.0625, 0.0833, 0.125, 0.1667, 0.25, 0.3333, 0.5, 0.6667,
-    1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0,
-)  # fmt: skip
-FIT_MARGIN = 12  # widget px around the image when fitted
-KEEP_VISIBLE = 48  # widget px of the image that panning always leaves on screen
 HANDLE_HIT_PX = 8.0  # how close (widget px) the cursor must be to grab a trajectory handle
 DRAG_START_PX = 5.0  # how far (widget px) a press must move to become a drag
 BACKGROUND = QColor(38, 38, 40)
@@ -65,14 +59,6 @@ STATIC_RGBA = (96, 104, 120, 170)
 
 def _rgba(r: int, g: int, b: int, a: int) -> int:
     return ((a & 255) << 24) | ((r & 255) << 16) | ((g & 255) << 8) | (b & 255)
-
-
-@dataclass
-class _Stroke:
-    erase: bool
-    label: int | None
-    macro: bool
-    edits: list[MaskEdit] = field(default_factory=list)
 
 
 class Canvas(QWidget):
@@ -95,15 +81,12 @@ class Canvas(QWidget):
         self.setMinimumSize(200, 150)
         self.doc = doc
         self.tools = T.make_tools()
-        self.tool: T.Tool = self.tools["motion_brush"]
+        self.tool: T.Tool = self.tools[T.ToolName.MOTION_BRUSH]
         self._brush_size = 40
-        self._scale = 1.0
-        self._ox = 0.0
-        self._oy = 0.0
-        self._fit_mode = True
+        self.viewport = Viewport()
         self._pyramid: ImagePyramid | None = None
         self._overlay: LabelOverlay | None = None
-        self._stroke: _Stroke | None = None
+        self._stroke: StrokeSession | None = None
         self._committing = False
         self._pan_from: QPointF | None = None
         self._pan_button = Qt.MouseButton.NoButton
@@ -126,11 +109,11 @@ class Canvas(QWidget):
     @property
     def scale(self) -> float:
         """Screen pixels per image pixel (1.0 = 100 %)."""
-        return self._scale
+        return self.viewport.scale
 
     @property
     def offset(self) -> tuple[float, float]:
-        return self._ox, self._oy
+        return self.viewport.ox, self.viewport.oy
 
     @property
     def brush_size(self) -> int:
@@ -165,69 +148,54 @@ class Canvas(QWidget):
     def overlay(self) -> LabelOverlay | None:
         return self._overlay
 
-    # ----- coordinates -----------------------------------------------------------------------------
+    # ----- coordinates (the math is the viewport's) -------------------------------------------------
     def view_transform(self) -> QTransform:
         """Maps the painter's image space (pixel i covers [i, i + 1)) to widget pixels."""
-        return QTransform(self._scale, 0, 0, self._scale, self._ox, self._oy)
+        v = self.viewport
+        return QTransform(v.scale, 0, 0, v.scale, v.ox, v.oy)
 
     def image_to_widget(self, x: float, y: float) -> QPointF:
         """A point in image pixels (pixel centres at integers) to widget coordinates."""
-        return QPointF((x + 0.5) * self._scale + self._ox, (y + 0.5) * self._scale + self._oy)
+        return QPointF(*self.viewport.image_to_widget(x, y))
 
     def widget_to_image(self, pos: QPointF) -> tuple[float, float]:
-        return (pos.x() - self._ox) / self._scale - 0.5, (pos.y() - self._oy) / self._scale - 0.5
+        return self.viewport.widget_to_image(pos.x(), pos.y())
 
     def image_rect_to_widget(self, y0: int, y1: int, x0: int, x1: int) -> QRect:
-        r = QRectF(x0 * self._scale + self._ox, y0 * self._scale + self._oy, (x1 - x0) * self._scale,
-                   (y1 - y0) * self._scale)  # fmt: skip
-        return r.toAlignedRect().adjusted(-2, -2, 2, 2)
+        return QRectF(*self.viewport.image_rect_to_widget(y0, y1, x0, x1)).toAlignedRect().adjusted(-2, -2, 2, 2)
 
     # ----- zoom and pan ----------------------------------------------------------------------------
+    def _view_size(self) -> tuple[int, int]:
+        return self.width(), self.height()
+
     def fit_scale(self) -> float:
         if self.project is None:
             return 1.0
-        w, h = self.project.size
-        avail_w = max(1, self.width() - 2 * FIT_MARGIN)
-        avail_h = max(1, self.height() - 2 * FIT_MARGIN)
-        return max(MIN_ZOOM, min(MAX_ZOOM, avail_w / w, avail_h / h))
+        return Viewport.fit_scale(self.project.size, self._view_size())
 
     def fit(self) -> None:
         """Whole image in view, centred (Ctrl+0); stays fitted when the window is resized."""
         if self.project is None:
             return
-        w, h = self.project.size
-        self._scale = self.fit_scale()
-        self._ox = (self.width() - w * self._scale) / 2
-        self._oy = (self.height() - h * self._scale) / 2
-        self._fit_mode = True
+        self.viewport.fit(self.project.size, self._view_size())
         self._view_changed()
 
     def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
         """Zoom to `scale`, keeping the image point under `anchor` (default: the view centre) in place."""
         if self.project is None:
             return
-        scale = max(MIN_ZOOM, min(MAX_ZOOM, scale))
-        if anchor is None:
-            anchor = QPointF(self.width() / 2, self.height() / 2)
-        ix = (anchor.x() - self._ox) / self._scale
-        iy = (anchor.y() - self._oy) / self._scale
-        self._scale = scale
-        self._ox = anchor.x() - ix * scale
-        self._oy = anchor.y() - iy * scale
-        self._fit_mode = False
-        self._clamp_offset()
+        at = (anchor.x(), anchor.y()) if anchor is not None else (self.width() / 2, self.height() / 2)
+        self.viewport.set_zoom(scale, at, self.project.size, self._view_size())
         self._view_changed()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        self.set_zoom(self._scale * factor, anchor)
+        self.set_zoom(self.scale * factor, anchor)
 
     def zoom_in(self) -> None:
-        nxt = next((s for s in ZOOM_STEPS if s > self._scale * 1.001), MAX_ZOOM)
-        self.set_zoom(nxt, self._keyboard_anchor())
+        self.set_zoom(Viewport.step_in(self.scale), self._keyboard_anchor())
 
     def zoom_out(self) -> None:
-        prev = next((s for s in reversed(ZOOM_STEPS) if s < self._scale / 1.001), MIN_ZOOM)
-        self.set_zoom(prev, self._keyboard_anchor())
+        self.set_zoom(Viewport.step_out(self.scale), self._keyboard_anchor())
 
     def actual_size(self) -> None:
         """100 %: one image pixel per screen pixel (Ctrl+1)."""
@@ -240,24 +208,14 @@ class Canvas(QWidget):
         return None
 
     def pan_by(self, dx: float, dy: float) -> None:
-        self._ox += dx
-        self._oy += dy
-        self._fit_mode = False
-        self._clamp_offset()
-        self._view_changed()
-
-    def _clamp_offset(self) -> None:
         if self.project is None:
             return
-        w, h = self.project.size
-        sw, sh = w * self._scale, h * self._scale
-        keep_x, keep_y = min(KEEP_VISIBLE, sw), min(KEEP_VISIBLE, sh)
-        self._ox = min(max(self._ox, keep_x - sw), self.width() - keep_x)
-        self._oy = min(max(self._oy, keep_y - sh), self.height() - keep_y)
+        self.viewport.pan_by(dx, dy, self.project.size, self._view_size())
+        self._view_changed()
 
     def _view_changed(self) -> None:
         self.update()
-        self.zoomChanged.emit(self._scale)
+        self.zoomChanged.emit(self.scale)
 
     # ----- document signals ------------------------------------------------------------------------
     def _on_project(self) -> None:
@@ -287,7 +245,7 @@ class Canvas(QWidget):
 
     def _on_target(self, _label: int) -> None:
         if self._stroke is None:
-            self.tools["trajectory"].reset()
+            self.tools[T.ToolName.TRAJECTORY].reset()
         self._update_colors()
         self.update()
 
@@ -328,11 +286,11 @@ class Canvas(QWidget):
             ix1, iy1 = min(w, math.ceil(visible.right())), min(h, math.ceil(visible.bottom()))
             p.save()
             p.setTransform(self.view_transform())
-            sx, sy, level = self._pyramid.level_for(self._scale)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 2.0)
-            self._draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
+            sx, sy, level = self._pyramid.level_for(self.scale)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 2.0)
+            draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            self._draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
+            draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
             p.restore()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         frame = self.view_transform().mapRect(QRectF(0, 0, w, h))
@@ -341,18 +299,6 @@ class Canvas(QWidget):
         p.drawRect(frame.adjusted(-0.5, -0.5, 0.5, 0.5))
         self._paint_trajectories(p)
         self._paint_brush(p)
-
-    @staticmethod
-    def _draw_part(p: QPainter, image, sx: float, sy: float, ix0: int, iy0: int, ix1: int, iy1: int) -> None:
-        """Draw the part of a proxy `image` (sx, sy proxy px per image px) covering image box ix0..ix1."""
-        px0, py0 = math.floor(ix0 * sx), math.floor(iy0 * sy)
-        px1 = min(image.width(), math.ceil(ix1 * sx))
-        py1 = min(image.height(), math.ceil(iy1 * sy))
-        if px1 <= px0 or py1 <= py0:
-            return
-        source = QRectF(px0, py0, px1 - px0, py1 - py0)
-        target = QRectF(px0 / sx, py0 / sy, (px1 - px0) / sx, (py1 - py0) / sy)
-        p.drawImage(target, image, source)
 
     def _paint_empty(self, p: QPainter) -> None:
         p.setPen(QColor(200, 200, 205))
@@ -372,7 +318,7 @@ class Canvas(QWidget):
         project = self.project
         if project is None:
             return
-        traj_tool = self.tools["trajectory"]
+        traj_tool = self.tools[T.ToolName.TRAJECTORY]
         active = self.tool is traj_tool
         ctx = self._context()
         overlay = traj_tool.overlay(ctx) if active else T.PathOverlay(None, None, None)
@@ -387,7 +333,7 @@ class Canvas(QWidget):
                 continue
             color = QColor(*region.color)
             wpts = [self.image_to_widget(x, y) for x, y in points]
-            self._draw_arrow(p, wpts, color, bold=selected)
+            draw_arrow(p, wpts, color, bold=selected)
             if active and selected:
                 for i, pt in enumerate(wpts):
                     hovered = i == overlay.hover
@@ -403,42 +349,6 @@ class Canvas(QWidget):
                 p.setPen(pen)
                 p.drawLine(a, b)
 
-    @staticmethod
-    def _draw_arrow(p: QPainter, pts: list[QPointF], color: QColor, bold: bool) -> None:
-        """The path as a polyline with an arrow head at its end and a dot at its start."""
-        width = 3.0 if bold else 2.0
-        size = 14.0 if bold else 11.0
-        head: QPolygonF | None = None
-        line = list(pts)
-        tip = pts[-1]
-        base = next((q for q in reversed(pts[:-1]) if (q - tip).manhattanLength() > 0.5), None)
-        if base is not None:
-            dx, dy = tip.x() - base.x(), tip.y() - base.y()
-            length = math.hypot(dx, dy)
-            ux, uy = dx / length, dy / length
-            back = QPointF(tip.x() - ux * size, tip.y() - uy * size)
-            left = QPointF(back.x() - uy * size * 0.5, back.y() + ux * size * 0.5)
-            right = QPointF(back.x() + uy * size * 0.5, back.y() - ux * size * 0.5)
-            head = QPolygonF([tip, left, right])
-            if length > size:
-                line[-1] = back  # the line ends under the head, so its cap never pokes past the tip
-        path = QPainterPath(line[0])
-        for q in line[1:]:
-            path.lineTo(q)
-        outline = QPen(QColor(0, 0, 0, 170), width + 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                       Qt.PenJoinStyle.RoundJoin)  # fmt: skip
-        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        for pen_ in (outline, pen):
-            p.setPen(pen_)
-            p.drawPath(path)
-        p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
-        p.setBrush(color)
-        p.drawEllipse(pts[0], 4.5, 4.5)
-        if head is not None:
-            p.setPen(QPen(QColor(0, 0, 0, 200), 1.2))
-            p.drawPolygon(head)
-
     def _brush_circle_visible(self) -> bool:
         return (
             self.project is not None
@@ -451,13 +361,13 @@ class Canvas(QWidget):
     def _brush_circle_rect(self) -> QRect:
         if self._mouse is None:
             return QRect()
-        r = self._brush_size / 2 * self._scale + 3
+        r = self._brush_size / 2 * self.scale + 3
         return QRectF(self._mouse.x() - r, self._mouse.y() - r, 2 * r, 2 * r).toAlignedRect()
 
     def _paint_brush(self, p: QPainter) -> None:
         if not self._brush_circle_visible() or self._mouse is None:
             return
-        r = self._brush_size / 2 * self._scale
+        r = self._brush_size / 2 * self.scale
         c = self._mouse
         p.setBrush(Qt.BrushStyle.NoBrush)
         if r >= 3:
@@ -476,15 +386,15 @@ class Canvas(QWidget):
         target = self.doc.target
         path: tuple[T.Point, ...] = ()
         if project is not None and target not in (None, STATIC):
-            region = next((r for r in project.regions if r.label == target), None)
+            region = project.find_region(target)
             if region is not None:
                 path = tuple(region.trajectory)
         return T.Context(
             target=target,
             radius=self._brush_size / 2,
             path=path,
-            slop=HANDLE_HIT_PX / self._scale,
-            drag=DRAG_START_PX / self._scale,
+            slop=HANDLE_HIT_PX / self.scale,
+            drag=DRAG_START_PX / self.scale,
         )
 
     def _pointer(self, event: QMouseEvent, button: T.Button = T.Button.NONE) -> T.Pointer:
@@ -531,76 +441,43 @@ class Canvas(QWidget):
                 self.update()
 
     def _begin_stroke(self, action: T.BeginStroke) -> None:
-        project = self.project
-        if project is None:
-            return
-        label, macro = action.label, False
-        if label is None and not action.erase:
-            # the motion brush with no region yet: make one, in the same undo step as the stroke
-            try:
-                command = AddRegionCommand(self.doc)
-            except LimitError as exc:
-                self.tool.reset()
-                self.message.emit(f"{exc}. Select one of them in the Regions panel to paint it.")
-                return
-            self.doc.stack.beginMacro("Paint new region")
-            self.doc.push(command)
-            label, macro = command.label, True
-        self._stroke = _Stroke(erase=action.erase, label=label, macro=macro)
+        try:
+            self._stroke = StrokeSession.begin(self.doc, action.erase, action.label, self._brush_size / 2)
+        except LimitError as exc:  # the motion brush with no region yet, and six already
+            self.tool.reset()
+            self.message.emit(f"{exc}. Select one of them in the Regions panel to paint it.")
 
     def _stroke_to(self, points: tuple[T.Point, ...]) -> None:
-        project, stroke = self.project, self._stroke
-        if project is None or stroke is None:
+        if self._stroke is None:
             return
-        radius = self._brush_size / 2
-        if stroke.erase:
-            edit = project.erase(stroke.label, points, radius)
-        else:
-            assert stroke.label is not None
-            edit = project.paint(stroke.label, points, radius)
+        edit = self._stroke.paint(points)
         if edit is None:
             return
-        stroke.edits.append(edit)
-        if self._overlay is not None:
-            self._overlay.refresh(project.labels, edit.bbox)
+        if self._overlay is not None and self.project is not None:
+            self._overlay.refresh(self.project.labels, edit.bbox)
         self.update(self.image_rect_to_widget(*edit.bbox))
 
     def _end_stroke(self) -> None:
         stroke, self._stroke = self._stroke, None
-        project = self.project
-        if stroke is None or project is None:
+        if stroke is None:
             return
-        merged = merge_edits(project.labels, stroke.edits)
-        if merged is not None:
-            self._committing = True
-            try:
-                self.doc.push(StrokeCommand(self.doc, merged, self._stroke_text(stroke)))
-            finally:
-                self._committing = False
-            if not stroke.erase:
-                self.strokeEnded.emit(stroke.label, merged)
-        if stroke.macro:
-            self.doc.stack.endMacro()
-
-    def _stroke_text(self, stroke: _Stroke) -> str:
-        project = self.project
-        if stroke.label == STATIC:
-            name = "static mask"
-        elif stroke.label is None:
-            name = "all masks"
-        else:
-            name = next((r.name for r in project.regions if r.label == stroke.label), "region") if project else ""
-        return f"Erase {name}" if stroke.erase else f"Paint {name}"
+        self._committing = True  # the overlay already shows the stroke
+        try:
+            merged = stroke.finish()
+        finally:
+            self._committing = False
+        if merged is not None and not stroke.erase:
+            self.strokeEnded.emit(stroke.label, merged)
 
     def _commit_path(self, action: T.CommitPath) -> None:
         project, label = self.project, self.doc.target
-        if project is None or label in (None, STATIC):
+        region = project.find_region(label) if project is not None else None
+        if region is None:
             return
-        region = project.region(label)
         if [tuple(p) for p in region.trajectory] == list(action.points):
             self.update()
             return
-        self.doc.push(SetTrajectoryCommand(self.doc, label, region.trajectory, action.points, action.text))
+        self.doc.apply(SetTrajectory(region.label, region.trajectory, list(action.points), action.text))
 
     def commit_pending(self) -> None:
         """Finish any gesture in progress (before undo, save, switching tools or projects)."""
@@ -734,7 +611,7 @@ class Canvas(QWidget):
         old = self._brush_circle_rect()
         self._mouse = None
         self.cursorMoved.emit(None)
-        traj_tool = self.tools["trajectory"]
+        traj_tool = self.tools[T.ToolName.TRAJECTORY]
         if isinstance(traj_tool, T.TrajectoryTool) and not traj_tool.busy:
             traj_tool.leave()
         self.update(old)
@@ -744,10 +621,10 @@ class Canvas(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._fit_mode:
+        if self.viewport.fit_mode:
             self.fit()
-        else:
-            self._clamp_offset()
+        elif self.project is not None:
+            self.viewport.clamp(self.project.size, self._view_size())
 
     def _update_cursor(self) -> None:
         if self._pan_from is not None:

@@ -2,8 +2,9 @@
 
 Layout follows image editors: tools on the left (B, S, E, T), the tool's options across the top (brush
 size, trajectory points), the canvas in the middle, panels on the right (regions like layers, the live
-preview, Kling's rules, the undo history). The window is a controller only: edits happen in commands
-(`commands.py`), drawing in the canvas, and everything file-related in `kling_preview.core`.
+preview, Kling's rules, the undo history). The window is a controller only: edits go through the
+document (`core/document.py`, adapted to Qt in `commands.py`), drawing happens in the canvas, the File
+menu's actions live in `file_actions.py` and `track_actions.py`, file formats in `kling_preview.core`.
 """
 
 from __future__ import annotations
@@ -12,31 +13,14 @@ import logging
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QColor,
-    QDragEnterEvent,
-    QDropEvent,
-    QIcon,
-    QKeySequence,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPixmap,
-    QPolygonF,
-)
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QSlider,
     QSpinBox,
     QStyle,
     QToolBar,
@@ -45,120 +29,49 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import trajectory as traj
-from kling_preview.core.errors import KlingPreviewError
-from kling_preview.core.inputs import load_input
+from kling_preview.core.edits import Change, SetClip, SetTrajectory
 from kling_preview.core.masks import STATIC
-from kling_preview.core.project import MAX_REGIONS, Project
-from kling_preview.core.projectfile import save_project
-from kling_preview.core.spec.tracks import read_tracks, write_ati, write_kjnodes
-from kling_preview.resources import sample_project_path
+from kling_preview.core.project import Project, Region
 
 from . import settings as app_settings
 from . import tools as T
 from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
-from .commands import AddRegionCommand, Document, SetTrajectoryCommand
+from .commands import Document
 from .dialogs.help import show_about, show_shortcuts
+from .file_actions import IMAGE_PATTERNS, OPEN_FILTERS, PROJECT_SUFFIX, SAVE_FILTER, FileActions, busy_cursor
 from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
 from .panels.regions import RegionsPanel
 from .panels.validation import ValidationPanel
 from .send_action import attach_send
 from .smart_select import SmartSelect
+from .tool_widgets import BrushSizeSlider, tool_icon
+from .track_actions import ATI_FILTER, KJNODES_FILTER, TRACKS_OPEN_FILTER, TrackFileActions
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Kling Preview"
-PROJECT_SUFFIX = ".klproj"
-IMAGE_PATTERNS = "*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff"
-OPEN_FILTERS = ";;".join(
-    [
-        f"Images, projects and Kling requests (*.klproj *.json {IMAGE_PATTERNS})",
-        "Kling Preview projects (*.klproj)",
-        f"Images ({IMAGE_PATTERNS})",
-        "Kling requests (*.json)",
-        "All files (*)",
-    ]
-)
-SAVE_FILTER = "Kling Preview project (*.klproj)"
-TRACKS_OPEN_FILTER = "Trajectory files: KJNodes, ComfyUI workflows, ATI tracks (*.json *.txt *.pth);;All files (*)"
-KJNODES_FILTER = "KJNodes spline coordinates (*.json)"
-ATI_FILTER = "Wan ATI tracks, 121 points each (*.json)"
+
+__all__ = [
+    "APP_TITLE",
+    "ATI_FILTER",
+    "IMAGE_PATTERNS",
+    "KJNODES_FILTER",
+    "OPEN_FILTERS",
+    "PROJECT_SUFFIX",
+    "SAVE_FILTER",
+    "TRACKS_OPEN_FILTER",
+    "MainWindow",
+]
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+class MainWindow(FileActions, TrackFileActions, QMainWindow):
+    """Kling Preview's window. `open_path`, `save`, `save_as` and `close_project` drive it from code.
 
-
-def _tool_icon(name: str, size: int = 28) -> QIcon:
-    """Small painted icons, so the app needs no image assets for its tools."""
-    pix = QPixmap(size, size)
-    pix.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pix)
-    try:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        s = size
-        ink = QColor(230, 230, 235)
-        if name in ("motion_brush", "static_brush"):
-            fill = QColor(255, 99, 71) if name == "motion_brush" else QColor(120, 128, 145)
-            p.setPen(QPen(ink, 1.5))
-            p.setBrush(fill)
-            p.drawEllipse(QPointF(s * 0.42, s * 0.58), s * 0.28, s * 0.28)
-            p.setPen(QPen(ink, 2.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            p.drawLine(QPointF(s * 0.6, s * 0.4), QPointF(s * 0.9, s * 0.1))
-            if name == "static_brush":
-                p.setPen(QPen(QColor(240, 240, 245), 1.2))
-                for k in (-0.15, 0.0, 0.15):
-                    p.drawLine(QPointF(s * (0.25 + k), s * 0.76), QPointF(s * (0.45 + k), s * 0.4))
-        elif name == "eraser":
-            p.setPen(QPen(ink, 1.5))
-            p.setBrush(QColor(240, 170, 190))
-            body = QPolygonF(
-                [QPointF(s * 0.15, s * 0.62), QPointF(s * 0.5, s * 0.22), QPointF(s * 0.85, s * 0.52),
-                 QPointF(s * 0.5, s * 0.9)]
-            )  # fmt: skip
-            p.drawPolygon(body)
-            p.drawLine(QPointF(s * 0.32, s * 0.42), QPointF(s * 0.68, s * 0.72))
-        elif name == "trajectory":
-            path = QPainterPath(QPointF(s * 0.12, s * 0.82))
-            path.cubicTo(QPointF(s * 0.3, s * 0.2), QPointF(s * 0.6, s * 0.9), QPointF(s * 0.84, s * 0.22))
-            p.setPen(QPen(QColor(65, 155, 255), 2.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawPath(path)
-            p.setPen(QPen(ink, 1.2))
-            p.setBrush(QColor(65, 155, 255))
-            p.drawPolygon(
-                QPolygonF([QPointF(s * 0.92, s * 0.1), QPointF(s * 0.72, s * 0.2), QPointF(s * 0.88, s * 0.34)])
-            )
-            p.setBrush(ink)
-            p.drawEllipse(QPointF(s * 0.12, s * 0.82), 2.5, 2.5)
-    finally:
-        p.end()
-    return QIcon(pix)
-
-
-class BrushSizeSlider(QSlider):
-    """A slider on a log scale, so 1 px and 2000 px brushes are both easy to reach."""
-
-    STEPS = 1000
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(Qt.Orientation.Horizontal, parent)
-        self.setRange(0, self.STEPS)
-        self.setFixedWidth(160)
-
-    def size_value(self) -> int:
-        frac = self.value() / self.STEPS
-        return int(round(math.exp(frac * math.log(T.MAX_BRUSH))))
-
-    def set_size_value(self, size: int) -> None:
-        frac = math.log(max(1, size)) / math.log(T.MAX_BRUSH)
-        self.setValue(int(round(frac * self.STEPS)))
-
-
-class MainWindow(QMainWindow):
-    """Kling Preview's window. `open_path`, `save`, `save_as` and `close_project` drive it from code."""
+    The File menu's work is in the `FileActions` and `TrackFileActions` mixins (their own modules).
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -166,11 +79,11 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.path: Path | None = None  # where Save writes (.klproj), None until saved or opened from one
         self.source: Path | None = None  # the file or folder the project was opened from
-        self._preview_affected = True  # False while a request setting the preview does not show is applied
         self.canvas = Canvas(self.doc, self)
         self.setCentralWidget(self.canvas)
         self.regions = RegionsPanel(self.doc)
         self.preview = PreviewPanel()
+        self.preview.clip_setter = self._set_clip
         self.validation = ValidationPanel()
         self.kling_settings = KlingSettingsPanel(self.doc)
         self.history = QUndoView(self.doc.stack)
@@ -281,10 +194,11 @@ class MainWindow(QMainWindow):
         self.tool_group = QActionGroup(self)
         self.tool_group.setExclusive(True)
         self.tool_actions: dict[str, QAction] = {}
-        for name, key in (("motion_brush", "B"), ("static_brush", "S"), ("eraser", "E"), ("trajectory", "T")):
+        tool_keys = zip(T.ToolName, ("B", "S", "E", "T"))
+        for name, key in tool_keys:
             tool = self.canvas.tools[name]
             act = a(f"{tool.title}", None, [key], f"{tool.title} ({key})", checkable=True)
-            act.setIcon(_tool_icon(name))
+            act.setIcon(tool_icon(name))
             act.setToolTip(f"{tool.title} ({key})")
             act.setData(name)
             act.triggered.connect(lambda _checked=False, n=name: self.set_tool(n))
@@ -414,14 +328,14 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.doc
-        doc.settingsChanged.connect(self._on_setting_changed)
-        doc.edited.connect(self._after_edit)
+        doc.changed.connect(self._after_change)
         doc.stack.cleanChanged.connect(self._update_title)
         doc.stack.canUndoChanged.connect(self._update_undo_actions)
         doc.stack.canRedoChanged.connect(self._update_undo_actions)
         doc.stack.undoTextChanged.connect(self._update_undo_actions)
         doc.stack.redoTextChanged.connect(self._update_undo_actions)
         doc.targetChanged.connect(self._on_target)
+        doc.clipChanged.connect(lambda _key: self.preview.clip_changed())
         doc.trajectoryChanged.connect(lambda _l: self._update_path_widgets())
         doc.regionsChanged.connect(self._update_path_widgets)
         self.canvas.cursorMoved.connect(self._show_position)
@@ -458,17 +372,6 @@ class MainWindow(QMainWindow):
         store.setValue("brush/size", self.canvas.brush_size)
         store.sync()
 
-    def _start_dir(self) -> str:
-        for p in (self.path, self.source):
-            if p is not None:
-                return str(p.parent)
-        last = app_settings.settings().value("lastDir")
-        return str(last) if last else str(Path.home())
-
-    def _remember_dir(self, path: Path) -> None:
-        store = app_settings.settings()
-        store.setValue("lastDir", str(path if path.is_dir() else path.parent))
-
     # ----- messages --------------------------------------------------------------------------------
     def _error(self, title: str, text: str) -> None:
         QMessageBox.critical(self, title, text)
@@ -487,11 +390,8 @@ class MainWindow(QMainWindow):
         src = Path(source) if source is not None else None
         self.source = src
         self.path = src if src is not None and src.suffix.lower() == PROJECT_SUFFIX else None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
+        with busy_cursor():
             self.doc.set_project(project)
-        finally:
-            QApplication.restoreOverrideCursor()
         self.preview.set_project(project)
         self.validation.set_project(project)
         self._on_project_changed()
@@ -513,13 +413,6 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         self._update_path_widgets()
 
-    def display_name(self) -> str:
-        if self.path is not None:
-            return self.path.name
-        if self.source is not None:
-            return self.source.name
-        return self.project.image.name if self.project is not None else ""
-
     def _update_title(self) -> None:
         if self.project is None:
             self.setWindowTitle(APP_TITLE)
@@ -527,288 +420,6 @@ class MainWindow(QMainWindow):
             return
         self.setWindowTitle(f"{self.display_name()}[*] \u2014 {APP_TITLE}")
         self.setWindowModified(not self.doc.stack.isClean())
-
-    def maybe_save(self, doing: str = "closing") -> bool:
-        """True when it is fine to drop the project: nothing unsaved, saved now, or the user discards."""
-        self.canvas.commit_pending()
-        if self.project is None or self.doc.stack.isClean():
-            return True
-        answer = QMessageBox.warning(
-            self,
-            "Unsaved changes",
-            f"{self.display_name()} has unsaved changes. Save them before {doing}?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def open_path(self, path: str | Path, ask: bool = True) -> bool:
-        """Open an image, a .klproj, a Kling request.json or an export folder; errors become a message box."""
-        if ask and not self.maybe_save("opening another file"):
-            return False
-        path = Path(path)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            project, notes = load_input(str(path))
-        except KlingPreviewError as exc:
-            QApplication.restoreOverrideCursor()
-            self._error("Could not open", str(exc))
-            return False
-        except Exception as exc:  # a bug must not take the window down with it
-            QApplication.restoreOverrideCursor()
-            log.exception("opening %s failed", path)
-            self._error("Could not open", f"{path}: {exc}")
-            return False
-        QApplication.restoreOverrideCursor()
-        self.set_project(project, path)
-        app_settings.add_recent_file(path)
-        self._remember_dir(path)
-        if notes:
-            self.statusBar().showMessage("; ".join(notes), 15000)
-        else:
-            self.statusBar().showMessage(f"Opened {path.name}", 5000)
-        return True
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save("opening another file"):
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open", self._start_dir(), OPEN_FILTERS)
-        if path:
-            self.open_path(path, ask=False)
-
-    def open_folder_dialog(self) -> None:
-        if not self.maybe_save("opening another file"):
-            return
-        path = QFileDialog.getExistingDirectory(self, "Open Kling export folder", self._start_dir())
-        if path:
-            self.open_path(path, ask=False)
-
-    def new_from_image(self) -> None:
-        if not self.maybe_save("starting a new project"):
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "New project from image", self._start_dir(), f"Images ({IMAGE_PATTERNS});;All files (*)"
-        )
-        if path:
-            self.open_path(path, ask=False)
-
-    def open_sample(self) -> None:
-        try:
-            path = sample_project_path()
-        except FileNotFoundError as exc:
-            self._error("Sample missing", str(exc))
-            return
-        if self.open_path(path):
-            self.path = None  # Save asks where: the bundled sample stays untouched
-            self._update_title()
-            self.preview.play()  # the sample is a demonstration: show it moving at once
-
-    def open_recent(self, path: str) -> None:
-        if not Path(path).exists():
-            app_settings.remove_recent_file(path)
-            self._error("Could not open", f"{path}: the file no longer exists")
-            return
-        self.open_path(path)
-
-    def _fill_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        items = app_settings.recent_files()
-        for i, item in enumerate(items, 1):
-            act = menu.addAction(f"&{i % 10}  {Path(item).name}")
-            act.setToolTip(item)
-            act.setStatusTip(item)
-            act.triggered.connect(lambda _checked=False, p=item: self.open_recent(p))
-        if not items:
-            menu.addAction("No recent files").setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Clear Recent Files", app_settings.clear_recent_files).setEnabled(bool(items))
-
-    def save(self) -> bool:
-        if self.project is None:
-            return False
-        if self.path is None:
-            return self.save_as()
-        return self._write(self.path)
-
-    def save_as(self, path: str | Path | None = None) -> bool:
-        if self.project is None:
-            return False
-        if path is None:
-            base = self.path or self.source
-            stem = base.stem if base is not None else Path(self.project.image.name).stem
-            folder = Path(self._start_dir())
-            chosen, _ = QFileDialog.getSaveFileName(
-                self, "Save project", str(folder / f"{stem}{PROJECT_SUFFIX}"), SAVE_FILTER
-            )
-            if not chosen:
-                return False
-            path = chosen
-        path = Path(path)
-        if path.suffix.lower() != PROJECT_SUFFIX:
-            path = path.with_name(path.name + PROJECT_SUFFIX)
-        return self._write(path)
-
-    def _write(self, path: Path) -> bool:
-        self.canvas.commit_pending()
-        project = self.project
-        if project is None:
-            return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            save_project(project, path)
-        except KlingPreviewError as exc:
-            QApplication.restoreOverrideCursor()
-            self._error("Could not save", str(exc))
-            return False
-        except OSError as exc:
-            QApplication.restoreOverrideCursor()
-            self._error("Could not save", f"{path}: {exc.strerror or exc}")
-            return False
-        except Exception as exc:
-            QApplication.restoreOverrideCursor()
-            log.exception("saving %s failed", path)
-            self._error("Could not save", f"{path}: {exc}")
-            return False
-        QApplication.restoreOverrideCursor()
-        self.path = path
-        self.source = path
-        self.doc.stack.setClean()
-        app_settings.add_recent_file(path)
-        self._remember_dir(path)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
-        return True
-
-    def close_project(self) -> bool:
-        if not self.maybe_save("closing it"):
-            return False
-        self.set_project(None)
-        return True
-
-    def export(self) -> None:
-        if self.project is None:
-            return
-        self.canvas.commit_pending()
-        from .dialogs.export import ExportDialog  # on demand: it pulls in the video encoders
-
-        ExportDialog(self.project, self, self._start_dir()).exec()
-
-    # ----- trajectory files ------------------------------------------------------------------------
-    def import_trajectories(self, path: str | Path | None = None) -> bool:
-        """Give region i track i of a KJNodes or Wan ATI file, as one undo step.
-
-        Regions are added for more tracks, up to Kling's six; tracks beyond that are reported and left
-        out. Tracks over 77 points are resampled to 77 (Kling's limit); points outside the image are
-        kept as they are, for the Kling check to list.
-        """
-        project = self.project
-        if project is None:
-            return False
-        self.canvas.commit_pending()
-        if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Import trajectories", self._start_dir(), TRACKS_OPEN_FILTER)
-            if not chosen:
-                return False
-            path = chosen
-        path = Path(path)
-        try:
-            tracks = read_tracks(path)
-        except KlingPreviewError as exc:
-            self._error("Could not import trajectories", str(exc))
-            return False
-        except Exception as exc:  # a bug must not take the window down with it
-            log.exception("importing trajectories from %s failed", path)
-            self._error("Could not import trajectories", f"{path}: {exc}")
-            return False
-        if not tracks:
-            self._error("Could not import trajectories", f"{path}: the file holds no trajectory")
-            return False
-        self._remember_dir(path)
-        used = [traj.fit_to_limit(t) for t in tracks[:MAX_REGIONS]]
-        shortened = sum(1 for t in tracks[:MAX_REGIONS] if len(t) > traj.MAX_POINTS)
-        added = 0
-        self.doc.stack.beginMacro(f"Import trajectories from {path.name}")
-        try:
-            for i, points in enumerate(used):
-                if i < len(project.regions):
-                    label, old = project.regions[i].label, project.regions[i].trajectory
-                else:
-                    command = AddRegionCommand(self.doc, select=False)
-                    self.doc.push(command)
-                    label, old = command.label, []
-                    added += 1
-                assert label is not None
-                self.doc.push(SetTrajectoryCommand(self.doc, label, old, points, "Set trajectory"))
-        finally:
-            self.doc.stack.endMacro()
-        if self.doc.target is None:
-            self.doc.set_target(project.regions[0].label)
-        notes = [f"Imported {_count(len(used), 'trajectory', 'trajectories')} from {path.name}"]
-        if added:
-            notes.append(f"{_count(added, 'region', 'regions')} added: paint the masks")
-        if shortened:
-            notes.append(f"{shortened} resampled to {traj.MAX_POINTS} points")
-        self.statusBar().showMessage("; ".join(notes), 15000)
-        if len(tracks) > MAX_REGIONS:
-            left_out = (
-                f"trajectory {MAX_REGIONS + 1}"
-                if len(tracks) == MAX_REGIONS + 1
-                else f"trajectories {MAX_REGIONS + 1} to {len(tracks)}"
-            )
-            QMessageBox.warning(
-                self,
-                "Trajectories left out",
-                f"{path.name} has {len(tracks)} trajectories, but Kling accepts at most {MAX_REGIONS} motion-brush "
-                f"regions: the first {MAX_REGIONS} were imported, {left_out} left out.",
-            )
-        return True
-
-    def export_trajectories(self, path: str | Path | None = None, fmt: str = "kjnodes") -> bool:
-        """Write the regions' trajectories in region order: KJNodes coordinates ("kjnodes") or Wan ATI
-        tracks ("ati", 121 points each). Without `path` a dialog asks for the file and the format."""
-        if fmt not in ("kjnodes", "ati"):
-            raise ValueError(f"unknown trajectory format {fmt!r}")
-        project = self.project
-        if project is None:
-            return False
-        self.canvas.commit_pending()
-        regions = [r for r in project.regions if r.trajectory]
-        if not regions:
-            self._inform("No region has a trajectory to export yet (draw one with the Trajectory tool, T).")
-            return False
-        if path is None:
-            base = self.path or self.source
-            stem = base.stem if base is not None else Path(project.image.name).stem
-            start = str(Path(self._start_dir()) / f"{stem}-trajectories.json")
-            chosen, selected = QFileDialog.getSaveFileName(
-                self, "Export trajectories", start, f"{KJNODES_FILTER};;{ATI_FILTER}"
-            )
-            if not chosen:
-                return False
-            path, fmt = chosen, "ati" if selected == ATI_FILTER else "kjnodes"
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(".json")
-        writer = write_ati if fmt == "ati" else write_kjnodes
-        try:
-            writer(path, [r.trajectory for r in regions])
-        except KlingPreviewError as exc:
-            self._error("Could not export trajectories", str(exc))
-            return False
-        except Exception as exc:
-            log.exception("exporting trajectories to %s failed", path)
-            self._error("Could not export trajectories", f"{path}: {exc}")
-            return False
-        self._remember_dir(path)
-        text = f"Exported {_count(len(regions), 'trajectory', 'trajectories')} to {path.name}"
-        missing = [r.name for r in project.regions if not r.trajectory]
-        if missing:
-            text += f" ({', '.join(missing)}: no trajectory, left out)"
-        self.statusBar().showMessage(text, 10000)
-        return True
 
     def open_recovered(self, project: Project, source: str | None) -> None:
         """Show a project restored after a crash, marked as unsaved."""
@@ -826,35 +437,6 @@ class MainWindow(QMainWindow):
             log.exception("stopping the preview failed")
         event.accept()
 
-    # ----- drag and drop ---------------------------------------------------------------------------
-    @staticmethod
-    def _dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile():
-                return Path(url.toLocalFile())
-        return None
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_path(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        if self._dropped_path(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_path(event)
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        # open after the drop returns, so a message box does not run inside the drag-and-drop loop
-        QTimer.singleShot(0, lambda: self.open_path(path))
 
     # ----- edits -----------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -865,16 +447,18 @@ class MainWindow(QMainWindow):
         self.canvas.commit_pending()
         self.doc.stack.redo()
 
-    def _after_edit(self) -> None:
-        if self._preview_affected:
+    def _after_change(self, change: Change) -> None:
+        if not change.edited:
+            return
+        if change.preview:  # typing a prompt does not restart the preview's frames
             self.preview.schedule_update()
-        self._preview_affected = True
         self.validation.schedule_update()
 
-    def _on_setting_changed(self, key: str) -> None:
-        # Emitted just before `edited`: of the request settings only the camera move shows in the
-        # preview, so typing a prompt does not restart the frames.
-        self._preview_affected = key == "camera"
+    def _set_clip(self, key: str, value: object) -> None:
+        """A preview clip control changed: an undo step that marks the project modified."""
+        project = self.project
+        if project is not None:
+            self.doc.apply(SetClip(key=key, old=getattr(project.clip, key), new=value))
 
     def _update_undo_actions(self, *_args) -> None:
         stack = self.doc.stack
@@ -892,9 +476,9 @@ class MainWindow(QMainWindow):
     def set_tool(self, name: str) -> None:
         self.canvas.set_tool(name)
         target = self.doc.target
-        if name == "static_brush":
+        if name == T.ToolName.STATIC_BRUSH:
             self.doc.set_target(STATIC)
-        elif name in ("motion_brush", "trajectory") and target in (None, STATIC):
+        elif name in (T.ToolName.MOTION_BRUSH, T.ToolName.TRAJECTORY) and target in (None, STATIC):
             self.doc.set_target(self.doc.last_region)
 
     def _on_tool_changed(self, name: str) -> None:
@@ -912,10 +496,10 @@ class MainWindow(QMainWindow):
     def _on_target(self, label: int) -> None:
         # keep brush and target in agreement: the static row means the static brush and back
         name = self.canvas.tool.name
-        if label == STATIC and name == "motion_brush":
-            self.set_tool("static_brush")
-        elif label not in (0, STATIC) and name == "static_brush":
-            self.set_tool("motion_brush")
+        if label == STATIC and name == T.ToolName.MOTION_BRUSH:
+            self.set_tool(T.ToolName.STATIC_BRUSH)
+        elif label not in (0, STATIC) and name == T.ToolName.STATIC_BRUSH:
+            self.set_tool(T.ToolName.MOTION_BRUSH)
         self._update_path_widgets()
 
     def bigger_brush(self) -> None:
@@ -933,11 +517,11 @@ class MainWindow(QMainWindow):
         for w in (self.size_spin, self.size_slider):
             w.blockSignals(False)
 
-    def _target_region(self):
+    def _target_region(self) -> Region | None:
         project, label = self.project, self.doc.target
         if project is None or label in (None, STATIC):
             return None
-        return next((r for r in project.regions if r.label == label), None)
+        return project.find_region(label)
 
     def _update_path_widgets(self) -> None:
         region = self._target_region()
@@ -956,15 +540,13 @@ class MainWindow(QMainWindow):
             return
         n = self.resample_spin.value()
         new = traj.resample(region.trajectory, n)
-        self.doc.push(
-            SetTrajectoryCommand(self.doc, region.label, region.trajectory, new, f"Resample trajectory to {n} points")
-        )
+        self.doc.apply(SetTrajectory(region.label, region.trajectory, new, f"Resample trajectory to {n} points"))
 
     def clear_trajectory(self) -> None:
         region = self._target_region()
         if region is None or not region.trajectory:
             return
-        self.doc.push(SetTrajectoryCommand(self.doc, region.label, region.trajectory, [], "Clear trajectory"))
+        self.doc.apply(SetTrajectory(region.label, region.trajectory, [], "Clear trajectory"))
 
     def toggle_play(self) -> None:
         self.preview.toggle_play()
@@ -983,7 +565,7 @@ class MainWindow(QMainWindow):
         if label == STATIC:
             where = "  \u00b7  static"
         elif label:
-            region = next((r for r in project.regions if r.label == label), None)
+            region = project.find_region(label)
             where = f"  \u00b7  {region.name}" if region is not None else ""
         self.pos_label.setText(f"x {px}, y {py}  \u00b7  Kling x {px}, y {h - py}{where}")
 

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from shiboken6 import isValid
 
 from kling_preview.core import selection
+from kling_preview.core.edits import PaintEdit
 from kling_preview.core.errors import Cancelled
 from kling_preview.core.masks import STATIC, MaskEdit
 
 from . import tools as T
-from .commands import StrokeCommand
 from .worker import BackgroundJob, ProgressFn, describe_exception, run_in_background
 
 if TYPE_CHECKING:
@@ -259,8 +259,7 @@ class SmartSelect(QObject):
         if edit is None:
             self._status("Smart selection: nothing to change")
             return
-        project.apply_edit(edit)
-        self.doc.push(StrokeCommand(self.doc, edit, request.text))  # applied already, like a brush stroke
+        self.doc.apply(PaintEdit(edit, request.text))
         self._status(request.text)
 
     def _failed(self, job: BackgroundJob, exc: object) -> None:

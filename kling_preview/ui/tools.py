@@ -20,12 +20,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from kling_preview.core import trajectory as traj
 from kling_preview.core.masks import STATIC
 
 Point = tuple[float, float]
+
+
+class ToolName(StrEnum):
+    """The canvas tools (the names the window's actions and settings use)."""
+
+    MOTION_BRUSH = "motion_brush"
+    STATIC_BRUSH = "static_brush"
+    ERASER = "eraser"
+    TRAJECTORY = "trajectory"
 
 
 class Button(IntEnum):
@@ -155,7 +164,7 @@ class BrushTool(Tool):
         if kind not in ("motion", "static", "eraser"):
             raise ValueError(f"unknown brush {kind!r}")
         self.kind = kind
-        self.name = {"motion": "motion_brush", "static": "static_brush", "eraser": "eraser"}[kind]
+        self.name = {"motion": ToolName.MOTION_BRUSH, "static": ToolName.STATIC_BRUSH, "eraser": ToolName.ERASER}[kind]
         self.title = {"motion": "Motion brush", "static": "Static brush", "eraser": "Eraser"}[kind]
         self._last: Point | None = None  # where the previous stroke ended (Shift+click lines)
         self._stroking = False
@@ -222,7 +231,7 @@ class PathOverlay:
 class TrajectoryTool(Tool):
     """Draw, extend and edit the target region's trajectory."""
 
-    name: str = "trajectory"
+    name: str = ToolName.TRAJECTORY
     title: str = "Trajectory"
     building: bool = False
     hover: int | None = None

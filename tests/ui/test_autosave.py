@@ -25,13 +25,14 @@ from kling_preview.ui.main_window import MainWindow
 
 
 class FakeWindow:
-    """The autosaver's whole view of a window: a project, a path and a modified flag."""
+    """The autosaver's whole view of a window: a project, a path, a modified flag and the revision."""
 
     def __init__(self, project=None, path=None, modified=False):
         self.project, self.path, self.modified = project, path, modified
+        self.revision = 0
 
-    def state(self):
-        return self.project, self.path, self.modified
+    def state(self) -> autosave.SaveState:
+        return autosave.SaveState(self.project, self.path, self.modified, self.revision)
 
 
 def _edited():
@@ -112,7 +113,8 @@ def test_writes_only_when_modified_since_the_last_write(qtbot, saver_for):
     saver.tick()
     assert not saver.busy and writes == []  # nothing changed since
 
-    win.project.regions[0].trajectory.append((100.0, 10.0))  # a change nobody announced
+    win.project.regions[0].trajectory.append((100.0, 10.0))
+    win.revision += 1  # an edit moves the document's revision, announced or not
     assert saver.write_now() and len(writes) == 1
     saver.tick()
     win.project.paint(STATIC, [(200, 120)], 9)
@@ -263,7 +265,6 @@ CHILD = textwrap.dedent(
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    from kling_preview.ui.autosave import attach
     from kling_preview.ui.main_window import MainWindow
 
     project_path, expected_path = sys.argv[1], sys.argv[2]
@@ -272,7 +273,7 @@ CHILD = textwrap.dedent(
     win.resize(1100, 760)
     win.show()
     assert win.open_path(project_path, ask=False)
-    saver = getattr(win, "autosaver", None) or attach(win)  # the window's own, once it has one
+    saver = win.autosaver
     app.processEvents()
     canvas = win.canvas
     canvas.fit()
@@ -365,8 +366,8 @@ def test_killed_app_restores_every_edit_on_the_next_start(qtbot, tmp_path, monke
     win = MainWindow()
     qtbot.addWidget(win, before_close_func=lambda w: w.doc.stack.setClean())
     win.show()
-    saver = getattr(win, "autosaver", None) or autosave.attach(win)
-    opener = getattr(win, "open_recovered", None) or (lambda p, s: autosave.open_recovered(win, p, s))
+    saver = win.autosaver
+    opener = win.open_recovered
     asked = []
     answer_with(monkeypatch, "Restore", asked)
     assert autosave.offer_restore(win, opener, saver)

@@ -10,10 +10,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from kling_preview.core import masks
+from kling_preview.core.edits import SetTrajectory
 from kling_preview.core.images import SourceImage
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
-from kling_preview.ui import tools as T
 from kling_preview.ui.qimage import (
     MAX_PROXY_SIDE,
     QT_MAX_BYTES,
@@ -196,8 +196,7 @@ def test_a_78th_point_is_refused(window, mouse, no_dialogs):
 
 def test_resample_control(window):
     region = window.project.region(window.doc.target)
-    region.trajectory = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)]
-    window.doc.trajectoryChanged.emit(region.label)
+    window.doc.apply(SetTrajectory(region.label, [], [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)]))
     window.resample_spin.setValue(5)
     window.resample_button.click()
     assert np.allclose(region.trajectory, [(0, 0), (50, 0), (100, 0), (100, 50), (100, 100)])
@@ -306,7 +305,7 @@ def test_a_50_megapixel_photo_opens_through_a_proxy_and_paints_at_full_resolutio
     assert ov.view[int(2050 * ov.sy), int(3300 * ov.sx)] == label
     assert ov.view[int(1000 * ov.sy), int(8000 * ov.sx)] == 0
     stroke = window.doc.stack.command(window.doc.stack.count() - 1)
-    y0, y1, x0, x1 = stroke.edit.bbox  # the undo atom holds the stroke's box, not the image
+    y0, y1, x0, x1 = stroke.edit.mask.bbox  # the undo atom holds the stroke's box, not the image
     assert (y1 - y0) * (x1 - x0) < 400 * 900
     canvas.grab()
     assert canvas.paint_errors == 0
@@ -350,43 +349,6 @@ def test_partial_overlay_refresh_equals_a_full_rebuild():
     full.refresh(labels)
     assert np.array_equal(partial.view, full.view)
     assert full.view.any()
-
-
-def test_brush_tool_state_machine():
-    tool = T.BrushTool("motion")
-    ctx = T.Context(target=3, radius=5)
-    acts = tool.press(T.Pointer(10, 10, button=T.Button.LEFT, buttons=1), ctx)
-    assert acts == [T.BeginStroke(erase=False, label=3), T.StrokeTo(((10, 10),))]
-    assert tool.move(T.Pointer(12, 10, buttons=1), ctx) == [T.StrokeTo(((10, 10), (12, 10)))]
-    assert tool.release(T.Pointer(12, 10, button=T.Button.LEFT), ctx) == [T.EndStroke()]
-    acts = tool.press(T.Pointer(50, 10, button=T.Button.LEFT, shift=True), ctx)
-    assert acts[1] == T.StrokeTo(((12, 10), (50, 10)))
-    tool.release(T.Pointer(50, 10, button=T.Button.LEFT), ctx)
-    assert T.BrushTool("static").press(T.Pointer(0, 0, button=T.Button.LEFT), ctx)[0].label == STATIC
-    assert T.BrushTool("eraser").press(T.Pointer(0, 0, button=T.Button.LEFT), ctx)[0] == T.BeginStroke(True, 3)
-    assert T.BrushTool("motion").press(T.Pointer(0, 0, button=T.Button.LEFT), T.Context(target=STATIC))[0].label is None
-
-
-def test_trajectory_tool_state_machine():
-    tool = T.TrajectoryTool()
-    ctx = T.Context(target=1, path=(), slop=3, drag=3)
-    assert tool.press(T.Pointer(10, 10, button=T.Button.LEFT), ctx) == []
-    assert tool.release(T.Pointer(11, 10, button=T.Button.LEFT), ctx) == [
-        T.CommitPath(((10, 10),), "Add trajectory point")
-    ]
-    ctx = T.Context(target=1, path=((10, 10), (50, 10)), slop=3, drag=3)
-    tool.finish()
-    tool.press(T.Pointer(49, 11, button=T.Button.LEFT), ctx)  # on a handle
-    tool.move(T.Pointer(60, 30, buttons=1), ctx)
-    assert tool.overlay(ctx).points == ((10, 10), (60, 30))
-    assert tool.release(T.Pointer(60, 30, button=T.Button.LEFT), ctx) == [
-        T.CommitPath(((10, 10), (60, 30)), "Move trajectory point")
-    ]
-    tool.press(T.Pointer(100, 100, button=T.Button.LEFT), ctx)
-    tool.move(T.Pointer(120, 100, buttons=1), ctx)
-    assert tool.key("escape", ctx) == [T.Repaint()]  # cancels the drag in progress
-    assert tool.release(T.Pointer(120, 100, button=T.Button.LEFT), ctx) == []
-    assert T.bigger_brush(1) == 2 and T.smaller_brush(2) == 1 and T.smaller_brush(1) == 1
 
 
 def test_the_canvas_takes_the_keyboard_when_the_cursor_enters_unless_typing(window, qtbot):

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kling_preview.core.edits import SetSetting
 from kling_preview.core.project import CameraMove
 from kling_preview.core.spec.rules import MAX_PROMPT_CHARS
-from kling_preview.ui.commands import SetProjectSettingCommand
 from kling_preview.ui.qimage import qimage_to_rgb
 
 LEFT = Qt.MouseButton.LeftButton
@@ -346,19 +346,19 @@ def test_the_dock_is_a_tab_beside_the_regions_and_the_view_menu_toggles_it(windo
 
 def test_setting_command_merges_only_within_a_burst(window):
     doc, k = window.doc, window.project.kling
-    doc.push(SetProjectSettingCommand(doc, "prompt", "", "a", burst=1))
-    doc.push(SetProjectSettingCommand(doc, "prompt", "a", "ab", burst=1))
-    doc.push(SetProjectSettingCommand(doc, "prompt", "ab", "abc", burst=2))
+    doc.apply(SetSetting(key="prompt", old="", new="a", burst=1))
+    doc.apply(SetSetting(key="prompt", old="a", new="ab", burst=1))
+    doc.apply(SetSetting(key="prompt", old="ab", new="abc", burst=2))
     assert doc.stack.count() == 2 and k.prompt == "abc"
-    doc.push(SetProjectSettingCommand(doc, "prompt", "abc", "ab", burst=2))  # back where the burst began
+    doc.apply(SetSetting(key="prompt", old="abc", new="ab", burst=2))  # back where the burst began
     assert doc.stack.count() == 1 and k.prompt == "ab"  # the emptied step is dropped
     old = replace(window.project.camera)
-    doc.push(SetProjectSettingCommand(doc, "camera", old, CameraMove("pan", 2.0)))
+    doc.apply(SetSetting(key="camera", old=old, new=CameraMove("pan", 2.0)))
     window.project.camera.value = 9.0  # the command keeps its own copies
     window.undo()
     assert window.project.camera == old
     with pytest.raises(ValueError):
-        SetProjectSettingCommand(doc, "seconds", 5, 10)
+        SetSetting(key="seconds", old=5, new=10)
 
 
 def test_cfg_typed_in_the_spin_box_commits_on_enter(window, panel, qtbot):

@@ -16,6 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from kling_preview.core.masks import STATIC
+from kling_preview.core.projectfile import load_project
 from kling_preview.ui import main_window as main_window_module
 from kling_preview.ui import settings as app_settings
 from kling_preview.ui.app import run
@@ -208,11 +209,10 @@ def test_ctrl_s_asks_for_a_name_once_then_saves_in_place(window, mouse, tmp_path
     mouse.drag([(40.0, 40.0), (80.0, 40.0)])
     QTest.keyClick(window.canvas, Qt.Key.Key_S, CTRL)
     assert target.is_file() and len(asked) == 1 and not window.isWindowModified()
-    first = target.stat().st_mtime_ns
     mouse.drag([(40.0, 90.0), (80.0, 90.0)])
     QTest.keyClick(window.canvas, Qt.Key.Key_S, CTRL)
     assert len(asked) == 1 and not window.isWindowModified()
-    assert target.stat().st_mtime_ns >= first
+    assert np.array_equal(load_project(target).labels, window.project.labels)  # the second stroke is in it
     assert not list(tmp_path.glob("*.tmp*"))
 
 
@@ -248,6 +248,41 @@ def test_no_question_without_changes(window, monkeypatch):
     calls: list[str] = []
     answer(monkeypatch, QMessageBox.StandardButton.Cancel, calls)
     assert window.close() and not calls
+
+
+def test_preview_clip_settings_are_undoable_edits_that_close_and_autosave_keep(window, monkeypatch, qtbot):
+    """Frame rate, mode and length changed in the preview panel mark the project modified (regression:
+    they were written to the project behind the undo stack, so closing dropped them unasked)."""
+    clip, panel = window.project.clip, window.preview
+    assert (clip.fps, clip.mode, clip.seconds) == (24, "kling", 5.0)
+    panel.fps_spin.setFocus()
+    QTest.keyClick(panel.fps_spin, Qt.Key.Key_Up)
+    QTest.keyClick(panel.fps_spin, Qt.Key.Key_Up)
+    assert clip.fps == 26 and window.isWindowModified()
+    assert window.doc.stack.count() == 1  # the steps of one spin box merge
+    QTest.keyClick(panel.mode_combo, Qt.Key.Key_Down)
+    assert clip.mode == "loop"
+    panel.seconds_combo.setCurrentIndex(panel.seconds_combo.findData(10.0))
+    assert clip.loop_seconds == 10.0 and clip.seconds == 5.0
+    assert window.doc.stack.count() == 3
+
+    written: list[str] = []
+    window.autosaver.written.connect(written.append)
+    assert window.autosaver.write_now() and written  # autosave keeps them
+    kept = load_project(written[-1]).clip
+    assert (kept.fps, kept.mode, kept.loop_seconds) == (26, "loop", 10.0)
+
+    window.undo()
+    window.undo()
+    assert (clip.mode, clip.loop_seconds) == ("kling", 5.0) and panel.mode_combo.currentText() == "kling"
+    window.undo()
+    assert clip.fps == 24 and panel.fps_spin.value() == 24 and not window.isWindowModified()
+    window.redo()
+    assert clip.fps == 26 and panel.fps_spin.value() == 26
+
+    calls: list[str] = []
+    answer(monkeypatch, QMessageBox.StandardButton.Cancel, calls)
+    assert not window.close() and len(calls) == 1 and "unsaved" in calls[0]
 
 
 def test_opening_another_file_asks_and_cancel_keeps_the_work(window, mouse, monkeypatch, png):

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QColorDialog
 
+from kling_preview.core.edits import SetTrajectory
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import MAX_REGIONS, MotionKind
 
@@ -139,7 +140,5 @@ def test_trajectory_point_count_shown_per_row(window):
     assert row.points.text() == "0/77"
     window.set_tool("trajectory")
     window.canvas.run_actions([])
-    from kling_preview.ui.commands import SetTrajectoryCommand
-
-    window.doc.push(SetTrajectoryCommand(window.doc, label, [], [(1.0, 1.0), (5.0, 5.0)], "Draw trajectory"))
+    window.doc.apply(SetTrajectory(label, [], [(1.0, 1.0), (5.0, 5.0)], "Draw trajectory"))
     assert row.points.text() == "2/77"

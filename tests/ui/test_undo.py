@@ -7,17 +7,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from kling_preview.core import masks
+from kling_preview.core.edits import MoveRegion, RemoveRegion, SetRegionAttr, SetTrajectory
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import MotionKind
-from kling_preview.ui.commands import (
-    Document,
-    MoveRegionCommand,
-    RemoveRegionCommand,
-    SetRegionAttrCommand,
-    SetTrajectoryCommand,
-    merge_edits,
-)
+from kling_preview.ui.commands import Document
 
 
 def test_a_stroke_is_one_undo_step_and_undo_redo_restore_the_mask_exactly(window, mouse):
@@ -25,7 +18,7 @@ def test_a_stroke_is_one_undo_step_and_undo_redo_restore_the_mask_exactly(window
     water, clouds = (r.label for r in project.regions)
     project.paint(clouds, [(150, 150), (250, 150)], 30)
     project.paint(STATIC, [(200, 60), (200, 260)], 12)
-    window.doc.masksChanged.emit(None)  # painted behind the view's back: tell it
+    window.set_project(project)  # painted before the window shows it
     before = project.labels.copy()
     revision = dict(project.mask_revision)
     window.regions.select_label(water)
@@ -81,7 +74,7 @@ def test_region_edits_undo_to_their_old_values(window):
     ]
     for attr, value in cases:
         old = getattr(water, attr)
-        doc.push(SetRegionAttrCommand(doc, water.label, attr, old, value))
+        doc.apply(SetRegionAttr(label=water.label, attr=attr, old=old, new=value))
         assert getattr(water, attr) == value
         doc.stack.undo()
         assert getattr(water, attr) == old
@@ -109,7 +102,7 @@ def test_delete_region_undo_brings_back_pixels_trajectory_and_place(window):
     water.trajectory = [(100.0, 100.0), (200.0, 120.0)]
     water.strength = 1.7
     labels = project.labels.copy()
-    doc.push(RemoveRegionCommand(doc, water.label))
+    doc.apply(RemoveRegion(water.label))
     assert [r.label for r in project.regions] == [clouds.label]
     assert not (project.labels == water.label).any()
     doc.stack.undo()
@@ -123,9 +116,9 @@ def test_delete_region_undo_brings_back_pixels_trajectory_and_place(window):
 def test_move_and_trajectory_commands(window):
     doc, project = window.doc, window.project
     water, clouds = (r.label for r in project.regions)
-    doc.push(MoveRegionCommand(doc, clouds, 1, 0))
+    doc.apply(MoveRegion(clouds, 1, 0))
     assert [r.label for r in project.regions] == [clouds, water]
-    doc.push(SetTrajectoryCommand(doc, water, [], [(1.0, 2.0), (3.0, 4.0)], "Draw trajectory"))
+    doc.apply(SetTrajectory(water, [], [(1.0, 2.0), (3.0, 4.0)], "Draw trajectory"))
     assert project.region(water).trajectory == [(1.0, 2.0), (3.0, 4.0)]
     doc.stack.undo()
     assert project.region(water).trajectory == []
@@ -145,35 +138,13 @@ def test_new_region_painted_with_no_region_undoes_in_one_step(window, mouse):
     assert project.regions == [] and not project.labels.any()
 
 
-def test_merge_edits_equals_the_sequence_of_dabs():
-    rng = np.random.default_rng(5)
-    labels = rng.integers(0, 3, (120, 160)).astype(np.uint8)
-    start = labels.copy()
-    edits = []
-    for _ in range(30):
-        x, y = rng.uniform(0, 160), rng.uniform(0, 120)
-        edit = masks.paint(labels, [(x, y), (x + rng.uniform(-20, 20), y + rng.uniform(-20, 20))], 6, 7)
-        if edit is not None:
-            edits.append(edit)
-    end = labels.copy()
-    merged = merge_edits(labels, edits)
-    merged.revert(labels)
-    assert np.array_equal(labels, start)
-    merged.apply(labels)
-    assert np.array_equal(labels, end)
-    y0, y1, x0, x1 = merged.bbox
-    assert (labels[:y0] == start[:y0]).all() and (labels[y1:] == start[y1:]).all()
-    assert (labels[:, :x0] == start[:, :x0]).all() and (labels[:, x1:] == start[:, x1:]).all()
-    assert merge_edits(labels, []) is None
-
-
 def test_document_target_falls_back_when_its_region_goes(qtbot, ui_project):
     doc = Document()
     doc.set_project(ui_project)
     water, clouds = (r.label for r in ui_project.regions)
     assert doc.target == water
     doc.set_target(clouds)
-    doc.push(RemoveRegionCommand(doc, clouds))
+    doc.apply(RemoveRegion(clouds))
     assert doc.target == water
     doc.set_target(12345)
     assert doc.target is None

@@ -96,7 +96,9 @@ def _resized_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return small
 
 
-def _resized(project: Project, size: tuple[int, int], pixels: np.ndarray | None = None, png: bytes | None = None):
+def _resized(
+    project: Project, size: tuple[int, int], pixels: np.ndarray | None = None, png: bytes | None = None
+) -> Project:
     """The project at `size`; `pixels` and `png` may be passed when already computed for that size."""
     source = project.image
     width, height = project.size
@@ -128,7 +130,7 @@ def _png_too_large(pixels: np.ndarray, limit: int) -> bool:
     if height < 16 * BAND_ROWS:
         return False
     bands = np.concatenate([pixels[y : y + BAND_ROWS] for y in range(0, height, 8 * BAND_ROWS)])
-    return len(encode_png(bands)) * height / bands.shape[0] > PNG_MARGIN * limit
+    return bool(len(encode_png(bands)) * height / bands.shape[0] > PNG_MARGIN * limit)
 
 
 def _export_size(pixels: np.ndarray) -> tuple[int, bytes | None]:

@@ -61,7 +61,8 @@ def export_image_bytes(image: SourceImage) -> tuple[bytes, str]:
     key = (id(image.data), id(image.pixels), rules.MAX_IMAGE_BYTES)
     cached = _export_cache
     if cached is not None and cached[0]() is image and cached[1] == key:
-        return cached[2]
+        hit: tuple[bytes, str] = cached[2]
+        return hit
     result = _encode_export_image(image)
     _export_cache = (weakref.ref(image), key, result)
     return result
@@ -84,7 +85,7 @@ def _encode_export_image(image: SourceImage) -> tuple[bytes, str]:
     return encode_jpeg(image.pixels, FALLBACK_JPEG_QUALITY), "jpg"
 
 
-def camera_body(camera: CameraMove) -> dict | None:
+def camera_body(camera: CameraMove) -> dict[str, Any] | None:
     """`camera_control` of a camera move, or None when it does not move."""
     if not camera.active:
         return None
@@ -115,7 +116,7 @@ def _kling_points(project: Project, index: int) -> list[dict[str, int]]:
         raise InvalidError(f"{ref}: trajectory has a point that is not a number") from None
 
 
-def _parts(project: Project) -> tuple[dict, dict[str, bytes], list[list[dict[str, int]]]]:
+def _parts(project: Project) -> tuple[dict[str, Any], dict[str, bytes], list[list[dict[str, int]]]]:
     """The request body and the bundle's image and mask files, encoded once."""
     image_bytes, ext = export_image_bytes(project.image)
     files = {f"image.{ext}": image_bytes}
@@ -146,7 +147,7 @@ def _parts(project: Project) -> tuple[dict, dict[str, bytes], list[list[dict[str
     return body, files, tracks
 
 
-def build_request(project: Project) -> dict:
+def build_request(project: Project) -> dict[str, Any]:
     """The complete image2video body for `project` (see shared/kling-spec.md)."""
     return _parts(project)[0]
 
@@ -159,7 +160,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def dumps_request(body: dict) -> str:
+def dumps_request(body: dict[str, Any]) -> str:
     """Deterministic JSON: Kling's fields in a fixed order, other keys sorted, indent 2, final newline."""
     ordered = {k: body[k] for k in REQUEST_FIELDS if k in body}
     ordered.update({k: body[k] for k in sorted(body) if k not in ordered})
@@ -225,7 +226,7 @@ def _camera_from(control: object) -> CameraMove | None:
 
 
 def import_request(
-    body: dict, *, base_dir: Path | None, label: str, resolve_overlaps: bool = False
+    body: dict[str, Any], *, base_dir: Path | None, label: str, resolve_overlaps: bool = False
 ) -> tuple[Project, list[str]]:
     """A project from a request body; returns it with warnings (each naming `label`).
 
@@ -278,7 +279,7 @@ def import_request(
     return project, warnings
 
 
-def read_request_json(path: str | Path) -> tuple[dict, Path, str]:
+def read_request_json(path: str | Path) -> tuple[dict[str, Any], Path, str]:
     """Read a request.json (or an export folder's): (body, folder for its files, label for messages)."""
     path = Path(path)
     folder = path if path.is_dir() else path.parent

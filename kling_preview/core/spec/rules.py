@@ -33,7 +33,7 @@ from ..errors import ImageLoadError, UnreadableError
 from ..images import MAX_PIXELS, SourceImage, decode_image
 from ..limits import MAX_IMAGE_FILE_BYTES, read_input_file
 from ..masks import bbox_of, from_png_mask
-from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings
+from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings, Project
 from ..projectfile import COORD_LIMIT
 from ..trajectory import MAX_POINTS, MIN_POINTS, Point, from_kling
 
@@ -184,14 +184,14 @@ def settings_problems(fields: Mapping[str, Any], has_masks: bool, allow_model: b
                 )
             )
     if has_masks and model and mode in MODES and mode not in BRUSH_MODELS.get(model, ()):
-        text = (
+        brush = (
             "motion brush works only with kling-v1 (std or pro) and kling-v1-5 (pro); "
             f"this is {quote(model)} {quote(mode)}"
         )
         if allow_model and model.strip() not in KNOWN_MODELS:
-            out.append(_warning(f"{text}, a model Kling Preview does not know: sent as it is", "brush-model"))
+            out.append(_warning(f"{brush}, a model Kling Preview does not know: sent as it is", "brush-model"))
         else:
-            out.append(_error(text, "brush-model"))
+            out.append(_error(brush, "brush-model"))
     for key in ("prompt", "negative_prompt"):
         text = texts.get(key)
         if text is not None and len(text) > MAX_PROMPT_CHARS:
@@ -381,7 +381,7 @@ def region_problems(
 # ----- projects -----------------------------------------------------------------------------------
 
 
-def validate_project(project, *, allow_model: bool = False) -> list[Problem]:
+def validate_project(project: Project, *, allow_model: bool = False) -> list[Problem]:
     """Every Kling rule that applies to a project, in the order: settings, image, regions."""
     from .kling import camera_body, export_image_bytes  # kling.py builds on this module
 
@@ -524,7 +524,7 @@ def inspect_request(
             raw_points = entry.get("trajectories") if isinstance(entry, dict) else None
             shown = [(p["x"], p["y"]) for p in raw_points] if region.points and raw_points else []
             pixels = None if region.mask is None else int(np.count_nonzero(region.mask))
-            pixel = start_pixel(region.points, width, height)
+            pixel = start_pixel(region.points, width, height) if region.points is not None else None
             in_mask = None if pixel is None or region.mask is None else bool(region.mask[pixel])
             problems += region_problems(number, number, None, pixels, in_mask, region.points, shown, width, height)
 
@@ -565,6 +565,7 @@ def _field_bytes(
     if value.startswith(("http://", "https://")):
         url = value if len(value) <= 60 else value[:57] + "..."
         for candidate in fallbacks if base_dir is not None else ():
+            assert base_dir is not None
             path = base_dir / candidate
             if path.is_file():
                 try:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from kling_preview.core import exportfolder, limits, video
 from kling_preview.core.errors import Cancelled
 from kling_preview.core.privacy import face_warning
-from kling_preview.core.project import PREVIEW_MODES
+from kling_preview.core.project import PREVIEW_MODES, ClipMode
 from kling_preview.core.spec import kling, rules
 from kling_preview.core.spec.fit import fit_to_kling, only_too_large
 from kling_preview.core.spec.targets import export_target
@@ -291,7 +291,7 @@ class ExportDialog(QDialog):
     def _on_video_mode(self, mode: str) -> None:
         """A loop is exactly one loop period long by default, so the file repeats seamlessly."""
         clip = self.project.clip
-        self.seconds_spin.setValue(float(clip.loop_seconds if mode == "loop" else clip.seconds))
+        self.seconds_spin.setValue(float(clip.loop_seconds if mode == ClipMode.LOOP else clip.seconds))
 
     def _default_path(self, key: str) -> Path:
         """Keep the folder and name the user typed; change only the format's suffix."""

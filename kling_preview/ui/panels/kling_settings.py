@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kling_preview.core.edits import SetSetting
 from kling_preview.core.project import CAMERA_AXES, CameraMove
 from kling_preview.core.spec.rules import BRUSH_MODELS, CAMERA_LIMIT, DURATIONS, MAX_PROMPT_CHARS, MODES
 
-from ..commands import Document, SetProjectSettingCommand
+from ..commands import Document
 
 #: Models offered in the (editable) model box; any other name can be typed.
 MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1")
@@ -363,10 +364,10 @@ class KlingSettingsPanel(QWidget):
         old = self._current(key)
         if old == value:
             return
-        command = SetProjectSettingCommand(self.doc, key, old, value, self._burst(key) if merge else None)
+        edit = SetSetting(key=key, old=old, new=value, burst=self._burst(key) if merge else None)
         self._pushing = True
         try:
-            self.doc.push(command)
+            self.doc.apply(edit)
         finally:
             self._pushing = False
 

@@ -8,6 +8,8 @@ playback shows cached frames at the timer's pace while the worker renders the ne
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette, QPen
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import limits, render
-from kling_preview.core.project import PREVIEW_MODES
+from kling_preview.core.project import PREVIEW_MODES, ClipMode
 from kling_preview.core.trajectory import position_at
 from kling_preview.ui.worker import RenderWorker, describe_exception
 
@@ -150,6 +152,9 @@ class PreviewPanel(QWidget):
         self._playing = False
         self._trajectories: list[tuple[QColor, list[tuple[float, float]]]] = []
         self._error_from: str | None = None  # "snapshot" or "worker": what clears the red line
+        #: How a clip control's change reaches the project: (field of project.clip, new value). The
+        #: window routes it through an undoable edit; on its own the panel writes the field.
+        self.clip_setter: Callable[[str, Any], None] = self._write_clip
         self._worker: RenderWorker | None = RenderWorker(parent=None)
         self._worker.sceneReady.connect(self._on_scene_ready)
         self._worker.frameReady.connect(self._on_frame)
@@ -452,10 +457,10 @@ class PreviewPanel(QWidget):
         if value != self._index:
             self._go_to(value)
 
-    # ----- settings (view settings stored in project.clip; not undo steps) ------------------------
+    # ----- settings (stored in project.clip; the window makes each change an undo step) ----------
     def _length_field(self) -> str:
         """The clip setting the length combo edits: a loop lasts `loop_seconds`, other clips `seconds`."""
-        return "loop_seconds" if self._project is not None and self._project.clip.mode == "loop" else "seconds"
+        return "loop_seconds" if self._project is not None and self._project.clip.mode == ClipMode.LOOP else "seconds"
 
     def _sync_controls(self) -> None:
         clip = self._project.clip
@@ -472,6 +477,20 @@ class PreviewPanel(QWidget):
         finally:
             for w in (self.mode_combo, self.seconds_combo, self.fps_spin):
                 w.blockSignals(False)
+
+    def clip_changed(self) -> None:
+        """The project's clip settings changed (an edit, undo or redo): show them and render again."""
+        if self._project is None:
+            return
+        self._sync_controls()
+        if self._playing:
+            self._play_timer.setInterval(round(1000 / max(1, self._fps())))
+        self.schedule_update()
+
+    def _write_clip(self, field: str, value: Any) -> None:
+        if self._project is not None:
+            setattr(self._project.clip, field, value)
+            self.clip_changed()
 
     def _sync_length(self) -> None:
         field = self._length_field()
@@ -493,24 +512,21 @@ class PreviewPanel(QWidget):
 
     @Slot(str)
     def _on_mode(self, mode: str) -> None:
-        if self._project is not None and mode:
-            self._project.clip.mode = mode
-            self._sync_length()
-            self.schedule_update()
+        if self._project is not None and mode and mode != self._project.clip.mode:
+            self.clip_setter("mode", mode)
 
     @Slot(int)
     def _on_seconds(self, _index: int) -> None:
-        if self._project is not None:
-            setattr(self._project.clip, self._length_field(), float(self.seconds_combo.currentData()))
-            self.schedule_update()
+        if self._project is None:
+            return
+        field, seconds = self._length_field(), float(self.seconds_combo.currentData())
+        if seconds != getattr(self._project.clip, field):
+            self.clip_setter(field, seconds)
 
     @Slot(int)
     def _on_fps(self, fps: int) -> None:
-        if self._project is not None:
-            self._project.clip.fps = int(fps)
-            if self._playing:
-                self._play_timer.setInterval(round(1000 / fps))
-            self.schedule_update()
+        if self._project is not None and int(fps) != self._project.clip.fps:
+            self.clip_setter("fps", int(fps))
 
     # ----- feedback -------------------------------------------------------------------------------
     @Slot(int, str)
@@ -557,7 +573,7 @@ class PreviewPanel(QWidget):
             self.view.set_overlay([], [])
             return
         markers = []
-        if self._project is not None and self._project.clip.mode == "kling" and self._clip_seconds > 0:
+        if self._project is not None and self._project.clip.mode == ClipMode.KLING and self._clip_seconds > 0:
             t = self._times[min(self._index, len(self._times) - 1)]
             u = min(1.0, t / self._clip_seconds)
             markers = [(color, position_at(points, u)) for color, points in self._trajectories]

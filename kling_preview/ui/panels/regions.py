@@ -28,18 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from kling_preview.core import trajectory as traj
+from kling_preview.core.edits import AddRegion, MoveRegion, RemoveRegion, SetMask, SetRegionAttr, check_room
 from kling_preview.core.errors import LimitError
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import MAX_REGIONS, MotionKind, Region
 
-from ..commands import (
-    AddRegionCommand,
-    Document,
-    MoveRegionCommand,
-    RemoveRegionCommand,
-    SetRegionAttrCommand,
-    StrokeCommand,
-)
+from ..commands import Document
 
 KIND_TIPS = {
     MotionKind.PATH: "Path: the region travels along its trajectory (what Kling's motion brush asks for)",
@@ -386,9 +380,9 @@ class RegionsPanel(QWidget):
         self._refresh_state()
 
     def _on_trajectory(self, label: int) -> None:
-        project = self.doc.project
-        if project is not None and label in self.rows:
-            self.rows[label].sync_points(project.region(label))
+        region = self.doc.project.find_region(label) if self.doc.project is not None else None
+        if region is not None and label in self.rows:  # (a group's undo may remove it right after)
+            self.rows[label].sync_points(region)
 
     def _on_target(self, _label: int) -> None:
         self._refresh_state()
@@ -425,18 +419,18 @@ class RegionsPanel(QWidget):
         old = getattr(project.region(label), attr)
         if old == value:
             return
-        self.doc.push(SetRegionAttrCommand(self.doc, label, attr, old, value))
+        self.doc.apply(SetRegionAttr(label=label, attr=attr, old=old, new=value))
 
     def add_region(self) -> bool:
         """Add a region (and select it); a 7th is refused with Kling's limit."""
         if self.doc.project is None:
             return False
         try:
-            command = AddRegionCommand(self.doc)
+            check_room(self.doc.project)
         except LimitError as exc:
             QMessageBox.warning(self, "Region limit", str(exc))
             return False
-        self.doc.push(command)
+        self.doc.apply(AddRegion())
         return True
 
     def delete_selected(self) -> None:
@@ -444,11 +438,10 @@ class RegionsPanel(QWidget):
         if project is None or target is None:
             return
         if target == STATIC:
-            edit = project.set_mask(STATIC, np.zeros(project.labels.shape, dtype=bool))
-            if edit is not None:
-                self.doc.push(StrokeCommand(self.doc, edit, "Clear static mask"))
+            if project.static_mask.any():
+                self.doc.apply(SetMask(STATIC, np.zeros(project.labels.shape, dtype=bool), "Clear static mask"))
             return
-        self.doc.push(RemoveRegionCommand(self.doc, target))
+        self.doc.apply(RemoveRegion(target))
 
     def move_selected(self, step: int) -> None:
         project, target = self.doc.project, self.doc.target
@@ -457,4 +450,4 @@ class RegionsPanel(QWidget):
         old = project.index_of(target)
         new = old + step
         if 0 <= new < len(project.regions):
-            self.doc.push(MoveRegionCommand(self.doc, target, old, new))
+            self.doc.apply(MoveRegion(target, old, new))

@@ -1,0 +1,136 @@
+"""Importing and exporting trajectory files (KJNodes coordinates, Wan ATI tracks): the window's actions.
+
+A mixin of `MainWindow`. Reading, fitting and writing tracks is the core's (`core.spec.tracks`,
+`core.edits.fit_tracks`); the import itself is one `ImportTracks` edit, so it undoes in one step.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from kling_preview.core import trajectory as traj
+from kling_preview.core.edits import ImportTracks, fit_tracks
+from kling_preview.core.errors import KlingPreviewError
+from kling_preview.core.project import MAX_REGIONS, REGION_LIMIT_TEXT
+from kling_preview.core.spec.tracks import read_tracks, write_ati, write_kjnodes
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+TRACKS_OPEN_FILTER = "Trajectory files: KJNodes, ComfyUI workflows, ATI tracks (*.json *.txt *.pth);;All files (*)"
+KJNODES_FILTER = "KJNodes spline coordinates (*.json)"
+ATI_FILTER = "Wan ATI tracks, 121 points each (*.json)"
+
+
+def count(n: int, one: str, many: str) -> str:
+    """"1 trajectory", "3 trajectories"."""
+    return f"{n} {one if n == 1 else many}"
+
+
+class TrackFileActions:
+    """File > Import / Export Trajectories, for `MainWindow` (self is the window)."""
+
+    def import_trajectories(self: MainWindow, path: str | Path | None = None) -> bool:
+        """Give region i track i of a KJNodes or Wan ATI file, as one undo step.
+
+        Regions are added for more tracks, up to Kling's six; tracks beyond that are reported and left
+        out. Tracks over 77 points are resampled to 77 (Kling's limit); points outside the image are
+        kept as they are, for the Kling check to list.
+        """
+        project = self.project
+        if project is None:
+            return False
+        self.canvas.commit_pending()
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import trajectories", self._start_dir(), TRACKS_OPEN_FILTER)
+            if not chosen:
+                return False
+            path = chosen
+        path = Path(path)
+        try:
+            tracks = read_tracks(path)
+        except KlingPreviewError as exc:
+            self._error("Could not import trajectories", str(exc))
+            return False
+        except Exception as exc:  # a bug must not take the window down with it
+            log.exception("importing trajectories from %s failed", path)
+            self._error("Could not import trajectories", f"{path}: {exc}")
+            return False
+        if not tracks:
+            self._error("Could not import trajectories", f"{path}: the file holds no trajectory")
+            return False
+        self._remember_dir(path)
+        fit = fit_tracks(tracks)
+        edit = ImportTracks(fit.used, f"Import trajectories from {path.name}")
+        self.doc.apply(edit)
+        if self.doc.target is None:
+            self.doc.set_target(project.regions[0].label)
+        notes = [f"Imported {count(len(fit.used), 'trajectory', 'trajectories')} from {path.name}"]
+        if edit.added:
+            notes.append(f"{count(edit.added, 'region', 'regions')} added: paint the masks")
+        if fit.shortened:
+            notes.append(f"{fit.shortened} resampled to {traj.MAX_POINTS} points")
+        self.statusBar().showMessage("; ".join(notes), 15000)
+        if fit.left_out:
+            left_out = (
+                f"trajectory {MAX_REGIONS + 1}"
+                if len(tracks) == MAX_REGIONS + 1
+                else f"trajectories {MAX_REGIONS + 1} to {len(tracks)}"
+            )
+            QMessageBox.warning(
+                self,
+                "Trajectories left out",
+                f"{path.name} has {len(tracks)} trajectories, but {REGION_LIMIT_TEXT}: "
+                f"the first {MAX_REGIONS} were imported, {left_out} left out.",
+            )
+        return True
+
+    def export_trajectories(self: MainWindow, path: str | Path | None = None, fmt: str = "kjnodes") -> bool:
+        """Write the regions' trajectories in region order: KJNodes coordinates ("kjnodes") or Wan ATI
+        tracks ("ati", 121 points each). Without `path` a dialog asks for the file and the format."""
+        if fmt not in ("kjnodes", "ati"):
+            raise ValueError(f"unknown trajectory format {fmt!r}")
+        project = self.project
+        if project is None:
+            return False
+        self.canvas.commit_pending()
+        regions = [r for r in project.regions if r.trajectory]
+        if not regions:
+            self._inform("No region has a trajectory to export yet (draw one with the Trajectory tool, T).")
+            return False
+        if path is None:
+            base = self.path or self.source
+            stem = base.stem if base is not None else Path(project.image.name).stem
+            start = str(Path(self._start_dir()) / f"{stem}-trajectories.json")
+            chosen, selected = QFileDialog.getSaveFileName(
+                self, "Export trajectories", start, f"{KJNODES_FILTER};;{ATI_FILTER}"
+            )
+            if not chosen:
+                return False
+            path, fmt = chosen, "ati" if selected == ATI_FILTER else "kjnodes"
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        writer = write_ati if fmt == "ati" else write_kjnodes
+        try:
+            writer(path, [r.trajectory for r in regions])
+        except KlingPreviewError as exc:
+            self._error("Could not export trajectories", str(exc))
+            return False
+        except Exception as exc:
+            log.exception("exporting trajectories to %s failed", path)
+            self._error("Could not export trajectories", f"{path}: {exc}")
+            return False
+        self._remember_dir(path)
+        text = f"Exported {count(len(regions), 'trajectory', 'trajectories')} to {path.name}"
+        missing = [r.name for r in project.regions if not r.trajectory]
+        if missing:
+            text += f" ({', '.join(missing)}: no trajectory, left out)"
+        self.statusBar().showMessage(text, 10000)
+        return True

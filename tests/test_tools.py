@@ -1,0 +1,43 @@
+"""The canvas tools as plain state machines: pointer records in, actions out (no Qt)."""
+
+from __future__ import annotations
+
+from kling_preview.core.masks import STATIC
+from kling_preview.ui import tools as T
+
+
+def test_brush_tool_state_machine():
+    tool = T.BrushTool("motion")
+    ctx = T.Context(target=3, radius=5)
+    acts = tool.press(T.Pointer(10, 10, button=T.Button.LEFT, buttons=1), ctx)
+    assert acts == [T.BeginStroke(erase=False, label=3), T.StrokeTo(((10, 10),))]
+    assert tool.move(T.Pointer(12, 10, buttons=1), ctx) == [T.StrokeTo(((10, 10), (12, 10)))]
+    assert tool.release(T.Pointer(12, 10, button=T.Button.LEFT), ctx) == [T.EndStroke()]
+    acts = tool.press(T.Pointer(50, 10, button=T.Button.LEFT, shift=True), ctx)
+    assert acts[1] == T.StrokeTo(((12, 10), (50, 10)))
+    tool.release(T.Pointer(50, 10, button=T.Button.LEFT), ctx)
+    assert T.BrushTool("static").press(T.Pointer(0, 0, button=T.Button.LEFT), ctx)[0].label == STATIC
+    assert T.BrushTool("eraser").press(T.Pointer(0, 0, button=T.Button.LEFT), ctx)[0] == T.BeginStroke(True, 3)
+    assert T.BrushTool("motion").press(T.Pointer(0, 0, button=T.Button.LEFT), T.Context(target=STATIC))[0].label is None
+
+
+def test_trajectory_tool_state_machine():
+    tool = T.TrajectoryTool()
+    ctx = T.Context(target=1, path=(), slop=3, drag=3)
+    assert tool.press(T.Pointer(10, 10, button=T.Button.LEFT), ctx) == []
+    assert tool.release(T.Pointer(11, 10, button=T.Button.LEFT), ctx) == [
+        T.CommitPath(((10, 10),), "Add trajectory point")
+    ]
+    ctx = T.Context(target=1, path=((10, 10), (50, 10)), slop=3, drag=3)
+    tool.finish()
+    tool.press(T.Pointer(49, 11, button=T.Button.LEFT), ctx)  # on a handle
+    tool.move(T.Pointer(60, 30, buttons=1), ctx)
+    assert tool.overlay(ctx).points == ((10, 10), (60, 30))
+    assert tool.release(T.Pointer(60, 30, button=T.Button.LEFT), ctx) == [
+        T.CommitPath(((10, 10), (60, 30)), "Move trajectory point")
+    ]
+    tool.press(T.Pointer(100, 100, button=T.Button.LEFT), ctx)
+    tool.move(T.Pointer(120, 100, buttons=1), ctx)
+    assert tool.key("escape", ctx) == [T.Repaint()]  # cancels the drag in progress
+    assert tool.release(T.Pointer(120, 100, button=T.Button.LEFT), ctx) == []
+    assert T.bigger_brush(1) == 2 and T.smaller_brush(2) == 1 and T.smaller_brush(1) == 1
