@@ -16,7 +16,7 @@ from kling_preview.core import trajectory as traj
 from kling_preview.core.edits import ImportTracks, fit_tracks
 from kling_preview.core.errors import KlingPreviewError
 from kling_preview.core.project import MAX_REGIONS, REGION_LIMIT_TEXT
-from kling_preview.core.spec.tracks import read_tracks, write_ati, write_kjnodes
+from kling_preview.core.spec.tracks import image_tracks, read_track_file, write_track_file
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -24,8 +24,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRACKS_OPEN_FILTER = "Trajectory files: KJNodes, ComfyUI workflows, ATI tracks (*.json *.txt *.pth);;All files (*)"
-KJNODES_FILTER = "KJNodes spline coordinates (*.json)"
-ATI_FILTER = "Wan ATI tracks, 121 points each (*.json)"
+KJNODES_FILTER = "KJNodes coordinates, 81 points per track (*.json)"
+SPLINE_FILTER = "KJNodes SplineEditor points, as drawn (*.json)"
+ATI_PTH_FILTER = "ATI tracks for bytedance/ATI, 121 points per track (*.pth)"
+ATI_FILTER = "ComfyUI ATI node, 121 points per track (*.json)"
+#: File > Export Trajectories: dialog filter -> the format's name in `core.spec.tracks.write_track_file`.
+EXPORT_FORMATS = {
+    KJNODES_FILTER: "kjnodes",
+    SPLINE_FILTER: "kjnodes-spline",
+    ATI_PTH_FILTER: "ati",
+    ATI_FILTER: "ati-json",
+}
 
 
 def count(n: int, one: str, many: str) -> str:
@@ -54,7 +63,7 @@ class TrackFileActions:
             path = chosen
         path = Path(path)
         try:
-            tracks = read_tracks(path)
+            tracks, file_notes = image_tracks(read_track_file(path), project.size, path.name)
         except KlingPreviewError as exc:
             self._error("Could not import trajectories", str(exc))
             return False
@@ -62,16 +71,13 @@ class TrackFileActions:
             log.exception("importing trajectories from %s failed", path)
             self._error("Could not import trajectories", f"{path}: {exc}")
             return False
-        if not tracks:
-            self._error("Could not import trajectories", f"{path}: the file holds no trajectory")
-            return False
         self._remember_dir(path)
         fit = fit_tracks(tracks)
         edit = ImportTracks(fit.used, f"Import trajectories from {path.name}")
         self.doc.apply(edit)
         if self.doc.target is None:
             self.doc.set_target(project.regions[0].label)
-        notes = [f"Imported {count(len(fit.used), 'trajectory', 'trajectories')} from {path.name}"]
+        notes = [f"Imported {count(len(fit.used), 'trajectory', 'trajectories')} from {path.name}", *file_notes]
         if edit.added:
             notes.append(f"{count(edit.added, 'region', 'regions')} added: paint the masks")
         if fit.shortened:
@@ -92,9 +98,9 @@ class TrackFileActions:
         return True
 
     def export_trajectories(self: MainWindow, path: str | Path | None = None, fmt: str = "kjnodes") -> bool:
-        """Write the regions' trajectories in region order: KJNodes coordinates ("kjnodes") or Wan ATI
-        tracks ("ati", 121 points each). Without `path` a dialog asks for the file and the format."""
-        if fmt not in ("kjnodes", "ati"):
+        """Write the regions' trajectories in region order, in a format of EXPORT_FORMATS: as the peers'
+        own loaders read them (see docs/cli.md, tracks). Without `path` a dialog asks for file and format."""
+        if fmt not in EXPORT_FORMATS.values():
             raise ValueError(f"unknown trajectory format {fmt!r}")
         project = self.project
         if project is None:
@@ -109,17 +115,16 @@ class TrackFileActions:
             stem = base.stem if base is not None else Path(project.image.name).stem
             start = str(Path(self._start_dir()) / f"{stem}-trajectories.json")
             chosen, selected = QFileDialog.getSaveFileName(
-                self, "Export trajectories", start, f"{KJNODES_FILTER};;{ATI_FILTER}"
+                self, "Export trajectories", start, ";;".join(EXPORT_FORMATS)
             )
             if not chosen:
                 return False
-            path, fmt = chosen, "ati" if selected == ATI_FILTER else "kjnodes"
+            path, fmt = chosen, EXPORT_FORMATS.get(selected, "kjnodes")
         path = Path(path)
         if not path.suffix:
-            path = path.with_suffix(".json")
-        writer = write_ati if fmt == "ati" else write_kjnodes
+            path = path.with_suffix(".pth" if fmt == "ati" else ".json")
         try:
-            writer(path, [r.trajectory for r in regions])
+            write_track_file(path, [r.trajectory for r in regions], fmt)
         except KlingPreviewError as exc:
             self._error("Could not export trajectories", str(exc))
             return False

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks
 from PySide6.QtWidgets import QFileDialog
 
 from kling_preview.core import trajectory as traj
 from kling_preview.core.project import MAX_REGIONS
 from kling_preview.core.spec.tracks import ATI_POINTS, read_tracks
-from kling_preview.ui import main_window as main_window_module
+from kling_preview.ui import track_actions
 
 
 def kjnodes(path: Path, tracks: list[list[tuple[float, float]]], as_string: bool = False) -> Path:
@@ -145,10 +146,32 @@ def rounded(tracks) -> list[list[tuple[float, float]]]:
     return [[(round(x, 3), round(y, 3)) for x, y in t] for t in tracks]
 
 
-def test_export_kjnodes_reads_back_equal(window, tmp_path, pick_save, no_dialogs):
+def test_export_kjnodes_gives_every_track_the_frame_count_kjnodes_reads(window, tmp_path, pick_save, no_dialogs):
+    """KJNodes reads a track's point count as the frame count and indexes every track by the first one's
+    length: a 3-point and a 40-point track must both become 81 points, from the same start to the same end."""
+    tracks = give_trajectories(window)
+    out = tmp_path / "coords.json"
+    pick_save(out, track_actions.KJNODES_FILTER)
+    window.act_export_tracks.trigger()
+    parsed = kjnodes_parse_json_tracks(out.read_text("utf-8"))
+    assert [len(t) for t in parsed] == [81, 81]
+    for drawn, written in zip(tracks, parsed):
+        assert abs(written[0]["x"] - drawn[0][0]) <= 1 and abs(written[-1]["y"] - drawn[-1][1]) <= 1
+
+
+def test_export_ati_pth_reads_in_atis_loader(window, tmp_path, pick_save, no_dialogs):
+    give_trajectories(window)
+    out = tmp_path / "tracks"
+    pick_save(out, track_actions.ATI_PTH_FILTER)
+    window.act_export_tracks.trigger()
+    width, height = window.project.size
+    assert ati_get_tracks_inference(out.with_suffix(".pth").read_bytes(), height, width).shape[1] == 2
+
+
+def test_export_spline_points_read_back_equal(window, tmp_path, pick_save, no_dialogs):
     tracks = give_trajectories(window)
     out = tmp_path / "spline.json"
-    calls = pick_save(out, main_window_module.KJNODES_FILTER)
+    calls = pick_save(out, track_actions.SPLINE_FILTER)
     window.act_export_tracks.trigger()
     assert calls and calls[0][1].endswith("-trajectories.json")
     assert read_tracks(out) == rounded(tracks)
@@ -164,7 +187,7 @@ def test_export_kjnodes_reads_back_equal(window, tmp_path, pick_save, no_dialogs
 def test_export_ati_resamples_to_121_points(window, tmp_path, pick_save, no_dialogs):
     tracks = give_trajectories(window)
     out = tmp_path / "tracks.json"
-    pick_save(out, main_window_module.ATI_FILTER)
+    pick_save(out, track_actions.ATI_FILTER)
     window.act_export_tracks.trigger()
     back = read_tracks(out)
     assert [len(t) for t in back] == [ATI_POINTS, ATI_POINTS]
@@ -173,7 +196,7 @@ def test_export_ati_resamples_to_121_points(window, tmp_path, pick_save, no_dial
 
 def test_export_without_trajectories_says_so_and_writes_nothing(window, tmp_path, pick_save, no_dialogs):
     out = tmp_path / "none.json"
-    pick_save(out, main_window_module.KJNODES_FILTER)
+    pick_save(out, track_actions.KJNODES_FILTER)
     window.act_export_tracks.trigger()
     assert not out.exists()
     assert len(no_dialogs) == 1 and no_dialogs[0][0] == "information" and "trajectory" in no_dialogs[0][1]
@@ -183,7 +206,7 @@ def test_export_leaves_out_regions_without_a_trajectory_and_says_which(window, t
     water, clouds = window.project.regions
     clouds.trajectory = [(5.0, 5.0), (50.0, 60.0)]
     out = tmp_path / "one"
-    assert window.export_trajectories(out, "kjnodes")
+    assert window.export_trajectories(out, "kjnodes-spline")
     written = out.with_suffix(".json")
     assert read_tracks(written) == [clouds.trajectory]
     assert water.name in window.statusBar().currentMessage()
@@ -192,7 +215,7 @@ def test_export_leaves_out_regions_without_a_trajectory_and_says_which(window, t
 def test_an_export_that_cannot_be_written_shows_the_reason(window, tmp_path, no_dialogs):
     give_trajectories(window)
     target = tmp_path / "missing-folder" / "tracks.json"
-    assert not window.export_trajectories(target, "ati")
+    assert not window.export_trajectories(target, "ati-json")
     assert len(no_dialogs) == 1 and no_dialogs[0][0] == "critical" and "tracks.json" in no_dialogs[0][1]
     assert not target.parent.exists()
 
@@ -202,3 +225,16 @@ def test_the_actions_need_a_project(window):
     assert not window.act_import_tracks.isEnabled() and not window.act_export_tracks.isEnabled()
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
     assert window.act_import_tracks in file_menu.actions() and window.act_export_tracks in file_menu.actions()
+
+
+def test_a_comfyui_workflow_is_scaled_from_the_spline_canvas_to_the_image(window, tmp_path, no_dialogs):
+    """A SplineEditor draws on its own mask_width x mask_height canvas: the app scales like `tracks --import`."""
+    width, height = window.project.size
+    drawn = [(10.0, 20.0), (30.0, 40.0)]
+    store = json.dumps([{"points": [{"x": x, "y": y} for x, y in drawn], "color": "#1f77b4", "name": "s"}])
+    workflow = {"nodes": [{"id": 7, "type": "SplineEditor", "widgets_values": [store, "", width * 2, height * 2]}]}
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(workflow), "utf-8")
+    assert window.import_trajectories(path)
+    assert window.project.regions[0].trajectory == [(x / 2, y / 2) for x, y in drawn]
+    assert "scaled from the spline canvas" in window.statusBar().currentMessage()

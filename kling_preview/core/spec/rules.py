@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,14 @@ from ..masks import bbox_of, from_png_mask
 from ..project import CAMERA_AXES, MAX_REGIONS, STATIC, KlingSettings, Project
 from ..projectfile import COORD_LIMIT
 from ..trajectory import MAX_POINTS, MIN_POINTS, Point, from_kling
+from .problems import MAX_REPEATS as MAX_REPEATS  # re-exported: rules is where callers look for them
+from .problems import Problem as Problem
+from .problems import _error, _warning
+from .problems import cap_repeats as cap_repeats
+from .problems import is_number as is_number
+from .problems import json_type as json_type
+from .problems import quote as quote
+from .problems import region_ref as region_ref
 
 #: Largest image (and mask) file Kling takes, in bytes.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -85,62 +92,6 @@ REQUEST_FIELDS = (
 )
 #: Optional string fields Kling documents besides ours.
 STRING_EXTRAS = ("image_tail", "callback_url", "external_task_id")
-#: Problems of one rule listed before the rest are summed up in one line.
-MAX_REPEATS = 10
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule: `region` is the region's label (the request's region number), None if project-wide."""
-
-    severity: str  # "error" | "warning"
-    message: str
-    rule: str
-    region: int | None = None
-
-
-def _error(message: str, rule: str, region: int | None = None) -> Problem:
-    return Problem("error", message, rule, region)
-
-
-def _warning(message: str, rule: str, region: int | None = None) -> Problem:
-    return Problem("warning", message, rule, region)
-
-
-def region_ref(number: int, name: str | None = None) -> str:
-    """How messages name a region: "region 3", or "region 3 (Sky)" when its name says more."""
-    if not name or name.strip().lower() == f"region {number}":
-        return f"region {number}"
-    return f"region {number} ({name})"
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a value's type, for messages about a request."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def quote(value: object, limit: int = 60) -> str:
-    """A field value as JSON on one line (a newline in a value must not split a message), shortened."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _megabytes(n: int) -> str:
     mb = n / 2**20
     return f"{mb:.0f} MB" if mb.is_integer() else f"{mb:.1f} MB"
@@ -531,23 +482,6 @@ def inspect_request(
     has_masks = body.get("static_mask") is not None or counted
     problems += settings_problems(content.fields, has_masks, allow_model)
     return content, cap_repeats(problems)
-
-
-def cap_repeats(problems: list[Problem], limit: int = MAX_REPEATS) -> list[Problem]:
-    """At most `limit` problems of one rule, then one "... and K more" line: a hostile request must not
-    turn into millions of lines."""
-    counts: dict[str, int] = {}
-    for p in problems:
-        counts[p.rule] = counts.get(p.rule, 0) + 1
-    out: list[Problem] = []
-    seen: dict[str, int] = {}
-    for p in problems:
-        seen[p.rule] = seen.get(p.rule, 0) + 1
-        if seen[p.rule] <= limit:
-            out.append(p)
-        elif seen[p.rule] == limit + 1:
-            out.append(Problem(p.severity, f"... and {counts[p.rule] - limit} more like this ({p.rule})", p.rule))
-    return out
 
 
 def _field_bytes(

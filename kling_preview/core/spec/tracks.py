@@ -234,23 +234,30 @@ def write_track_file(
         raise InvalidError(f"unknown trajectory format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
-    """Give region i track i (regions added up to Kling's six); returns notes naming `label`.
-
-    Tracks are scaled from the file's canvas to the image when the file names one, and resampled to
-    Kling's 77 points when longer; tracks beyond six are left out (a note says which).
-    """
+def image_tracks(found: TrackFile, size: tuple[int, int], label: str) -> tuple[list[list[Point]], list[str]]:
+    """The file's tracks in the image's pixels, with its notes: scaled from the file's canvas (a
+    SplineEditor's mask_width x mask_height) to the image when the file names one."""
     notes = list(found.notes)
     tracks = found.tracks
     if not tracks:
         raise SpecError(f"{label}: the file holds no trajectory")
-    width, height = project.size
+    width, height = size
     if found.space is not None and found.space != (width, height):
         sx, sy = width / found.space[0], height / found.space[1]
         tracks = [scale_points(t, sx, sy) for t in tracks]
         notes.append(
             f"{label}: scaled from the spline canvas {found.space[0]}x{found.space[1]} to the image {width}x{height}"
         )
+    return tracks, notes
+
+
+def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
+    """Give region i track i (regions added up to Kling's six); returns notes naming `label`.
+
+    Tracks are scaled from the file's canvas to the image when the file names one, and resampled to
+    Kling's 77 points when longer; tracks beyond six are left out (a note says which).
+    """
+    tracks, notes = image_tracks(found, project.size, label)
     used = tracks[:MAX_REGIONS]
     for i, points in enumerate(used):
         region = project.regions[i] if i < len(project.regions) else project.add_region()
