@@ -92,9 +92,9 @@ def run_send(args: argparse.Namespace) -> int:
     with _client(args) as client:
         task = client.submit(text)
         print(task.task_id, flush=True)
-        _say(f"submitted: task {task.task_id} ({task.status})")
+        _say(f"note: task {task.task_id}: submitted ({task.status})")
         if not args.wait:
-            _say(f"check it with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
+            _say(f"hint: check it with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
             return EXIT_OK
         return _wait_and_fetch(client, task.task_id, args)
 
@@ -122,13 +122,14 @@ def _wait_and_fetch(client: Any, task_id: str, args: argparse.Namespace) -> int:
 
     resume = f"kling-preview status {task_id} --wait -o {_dir_hint(args)}"
     try:
-        task = client.wait(task_id, _backoff(args), on_status=lambda t: _say(f"task {t.task_id}: {t.status}"))
+        task = client.wait(task_id, _backoff(args), on_status=lambda t: _say(f"note: task {t.task_id}: {t.status}"))
     except KeyboardInterrupt:
-        _say(f"stopped waiting; the task goes on at Kling. Resume with: {resume}")
+        _say(f"error: task {task_id}: stopped waiting (Ctrl+C); the task goes on at Kling")
+        _say(f"hint: resume with: {resume}")
         return EXIT_STOPPED
     except KlingAPIError as exc:
         _say(f"error: {exc}")
-        _say(f"the task may still be running at Kling; check again with: {resume}")
+        _say(f"hint: the task may still be running at Kling; check again with: {resume}")
         return EXIT_FAILED
     if task.status == "failed":
         _say(f"error: task {task_id} failed: {task.message or 'no reason given'}")
@@ -146,11 +147,12 @@ def _fetch(client: Any, task: Any, args: argparse.Namespace) -> int:
     try:
         written = download_videos(client, task, Path(args.output or "."), _backoff(args))
     except KeyboardInterrupt:
-        _say(f"stopped downloading; resume with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
+        _say(f"error: task {task.task_id}: stopped downloading (Ctrl+C)")
+        _say(f"hint: resume with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
         return EXIT_STOPPED
     except KlingAPIError as exc:
         _say(f"error: {exc}")
-        _say(f"resume the download with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
+        _say(f"hint: resume the download with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
         return EXIT_FAILED
     for path in written:
         print(f"wrote {path}")

@@ -217,7 +217,8 @@ def test_ctrl_c_stops_waiting_without_cancelling_and_says_how_to_resume(server, 
     monkeypatch.setattr("kling_preview.core.send.client.time.sleep", interrupt)
     code, _, err = run(capsys, "status", task_id, "--base-url", server.url, "--wait", "-o", str(tmp_path))
     assert code == 130
-    assert f"Resume with: kling-preview status {task_id} --wait -o {tmp_path}" in err
+    assert f"hint: resume with: kling-preview status {task_id} --wait -o {tmp_path}" in err
+    assert all(line.startswith(("error: ", "warning: ", "note: ", "hint: ")) for line in err.splitlines())
     assert {r.method for r in server.requests} == {"GET"}  # nothing asked the server to cancel
 
 
