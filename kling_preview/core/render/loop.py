@@ -3,13 +3,15 @@
 Flow regions play a two-phase flow map: each phase samples the region's texture at x - D(t) V(x) (its
 texture carried along the velocity V), one phase restarts while its weight is zero, and the two are
 cross-faded. Three things make it look like moving water rather than a pulsing treadmill:
-- the phases are not the same image half a cycle apart: phase 1 samples PHASE_SHIFT of a cycle behind
-  phase 0, so the frame half a cycle later is a different pair (the plain scheme repeated every half
-  cycle), cycles last at least motion.MIN_CYCLE_SECONDS, and each region starts at its own phase, so
-  regions do not fade in step;
-- the blend is variance preserving: out = mu + k (blend - mu), k = 1 / sqrt(sum of weights squared),
-  mu the blend's local mean, so the fine detail keeps its contrast at the cross-fade midpoint instead
-  of halving (two uncorrelated textures averaged lose half their variance);
+- the phases are not the same image half a cycle apart: phase 1 samples the texture shifted sideways
+  (across the flow, SIDE_SHIFT of a cycle's travel), so the frame half a cycle later is a different
+  pair (the plain scheme repeated every half cycle); cycles last at least motion.MIN_CYCLE_SECONDS, and
+  each region starts at its own phase, so regions do not fade in step;
+- the blend is variance preserving: out = mu + k (blend - mu), mu the blend's local mean and
+  k = 1 / sqrt(w0^2 + w1^2 + 2 rho w0 w1), so the fine detail keeps its contrast at the cross-fade
+  midpoint instead of halving (two uncorrelated textures averaged lose half their variance). rho is
+  how alike the two phases' detail is (measured once per region: a slow flow's phases are nearly the
+  same image and need no boost, which would pump the contrast);
 - the velocity is not feathered (texture sheared to zero speed over the feather streaks); the composite
   is: the warped region is blended over the still by its feathered alpha.
 
@@ -37,15 +39,21 @@ BBox = motion.BBox
 
 #: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
 STRIPE_ROWS = 128
-#: Phase 1 samples this fraction of a cycle behind phase 0 (see the module docstring).
-PHASE_SHIFT = 0.25
+#: Phase 1 samples the texture shifted across the flow by this fraction of a cycle's travel.
+SIDE_SHIFT = 0.25
 #: Box filter of the local mean the variance-preserving blend keeps, as a fraction of the long side.
-DETAIL_BOX = 0.005
+DETAIL_BOX = 0.02
 #: Step between regions' phase offsets (the golden ratio's fraction spreads any number of them evenly).
 PHASE_STEP = 0.6180339887
+#: Resampling blurs: bilinear interpolation at a fractional offset loses up to half the finest detail.
+#: The texture a warp samples is sharpened once by a 3-tap [-c, 1 + 2c, -c] per axis, with c set to make
+#: up for that loss on average over offsets; best quality also interpolates bicubically (less loss).
+SHARPEN = {"live": 0.1, "best": 0.0}
+#: (Bicubic overshoots; only the best-quality flow blend, which clamps, uses it.)
+INTERPOLATION = {"live": cv2.INTER_LINEAR, "best": cv2.INTER_CUBIC}
 #: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
 #: inside the region's trusted interior.
-VALID_RAMP = 0.002
+VALID_RAMP = 0.015
 #: Weight of the still pixel in the best-quality blend: it only shows where no phase has real pixels.
 STILL_WEIGHT = 0.01
 
@@ -54,11 +62,12 @@ STILL_WEIGHT = 0.01
 class FieldEntry:
     """A region's loop/ambient motion: its displacement field on its box and the texture it samples.
 
-    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the ambient B; neither is
-    feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha the composite uses. `grid` holds the
-    texture coordinates of the box's first rows (plus a halo for the local mean): a stripe starting at
-    box row k samples the texture rows from k on through the same grid. `texture` is the region's
-    texture, with the soft trusted-interior weight as a fourth channel at best quality.
+    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the velocity turned a quarter
+    (flow) or the ambient B; neither is feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha
+    the composite uses. `grid` holds the texture coordinates of the box's first rows (plus a halo for
+    the local mean): a stripe starting at box row k samples the texture rows from k on through the same
+    grid. `pixels` is what the warp samples: the region's texture sharpened (see SHARPEN), with the soft
+    trusted-interior weight as a fourth channel at best quality.
     """
 
     key: tuple
@@ -71,12 +80,14 @@ class FieldEntry:
     speed: float
     cycles: int
     offset: float  # the region's phase offset, in cycles
+    rho: float  # correlation of the two phases' detail (flow)
     texture: RegionTexture
     pixels: np.ndarray  # what the warp samples: the texture's RGB, or RGBA with the validity at best quality
     grid: np.ndarray
     stripes: tuple[int, ...]  # per STRIPE_ROWS rows of bbox: 0 no region pixel, 1 some, 2 all opaque
     box: int  # local-mean box size (odd)
     best: bool
+    interpolation: int
     low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
     high: tuple[float, ...]  # contrast never leaves the colours the region has
 
@@ -140,6 +151,7 @@ class _Fields:
             field = motion.trajectory_velocity(spec.trajectory, speed, geom.bbox, shape)
             if spec.strength < 0:
                 field = -field
+            field_b = np.ascontiguousarray(np.stack([-field[..., 1], field[..., 0]], axis=-1))
             cycles = motion.loop_cycles(speed, scene.period, long_side)
             reach = motion.flow_reach(speed, scene.period, cycles)
         else:
@@ -153,12 +165,19 @@ class _Fields:
         margin = int(math.ceil(reach)) + 2  # + bilinear support
         tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
         best = scene.quality == "best" and kind == "flow"
-        pixels = tex.pixels
+        c = SHARPEN[scene.quality]
+        taps = np.array([-c, 1.0 + 2.0 * c, -c], np.float32)
+        region = scene.pixels[y0:y1, x0:x1][geom.mask]
+        low = (*(float(v) for v in region.min(axis=0)), 0.0)
+        high = (*(float(v) for v in region.max(axis=0)), 255.0)
+        pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
+        cv2.max(pixels, low, dst=pixels)
+        cv2.min(pixels, high, dst=pixels)
         if best and tex.trusted is not None:
             ramp = max(1.0, VALID_RAMP * long_side)
             dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
             valid = np.clip(dist * (255.0 / ramp) + 0.5, 0, 255).astype(np.uint8)
-            pixels = cv2.merge([*cv2.split(tex.pixels), valid])
+            pixels = cv2.merge([*cv2.split(pixels), valid])
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
         halo = box // 2 + 1 if kind == "flow" else 0
         mt, _, ml, _ = tex.margins
@@ -167,9 +186,10 @@ class _Fields:
         parts = (geom.alpha[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS))
         stripes = tuple(2 if (part >= 1.0).all() else int((part > 0).any()) for part in parts)
         offset = (spec.label * PHASE_STEP) % 1.0
-        region = scene.pixels[y0:y1, x0:x1][geom.mask]
-        low = (*(float(v) for v in region.min(axis=0)), 0.0)
-        high = (*(float(v) for v in region.max(axis=0)), 255.0)
+        rho = 0.0
+        if kind == "flow":
+            cycle = scene.period / cycles
+            rho = _phase_correlation(tex, field, field_b, cycle, geom.mask, box)
         return FieldEntry(
             key,
             kind,
@@ -181,12 +201,14 @@ class _Fields:
             speed,
             cycles,
             offset,
+            rho,
             tex,
             pixels,
             grid,
             stripes,
             box,
             best,
+            INTERPOLATION[scene.quality] if best else cv2.INTER_LINEAR,
             low,
             high,
         )
@@ -201,13 +223,31 @@ class _Fields:
         return out
 
 
-def flow_phases(t: float, period: float, cycles: int, offset: float) -> list[tuple[float, float]]:
-    """(displacement in seconds of travel, weight) of each flow-map phase at time t; phases whose weight
-    rounds to nothing (the one restarting) are left out. The same at t and t + period."""
+def flow_phases(t: float, period: float, cycles: int, offset: float) -> list[tuple[float, float, float]]:
+    """(seconds of travel along the flow, across it, weight) of each flow-map phase at time t; a phase
+    whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period."""
     cycle = period / cycles
     phi0, phi1, w0 = motion.loop_phase(t + offset * cycle, period, cycles)
-    phases = [(-phi0 * cycle, w0), (-(phi1 - PHASE_SHIFT) * cycle, 1.0 - w0)]
-    return [p for p in phases if p[1] > 1.0 / 512] or phases[:1]
+    phases = [(-phi0 * cycle, 0.0, w0), (-phi1 * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
+    return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
+
+
+def _phase_correlation(
+    tex: RegionTexture, field: np.ndarray, side: np.ndarray, cycle: float, mask: np.ndarray, box: int
+) -> float:
+    """How alike the detail (around the local mean) of the two phases is: the region's texture against
+    itself shifted by the phases' typical difference (half a cycle along the flow and the side shift)."""
+    bh, bw = mask.shape
+    mt, _, ml, _ = tex.margins
+    grey = cv2.cvtColor(tex.pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grid = motion.pixel_grid((mt, mt + bh, ml, ml + bw))
+    shift = field * (0.5 * cycle) + side * (SIDE_SHIFT * cycle)
+    a = grey[mt : mt + bh, ml : ml + bw]
+    b = cv2.remap(grey, grid + shift, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    a = (a - cv2.blur(a, (box, box)))[mask]
+    b = (b - cv2.blur(b, (box, box)))[mask]
+    norm = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    return min(max(float(np.dot(a, b)) / norm, 0.0), 0.95) if norm > 0 else 0.0
 
 
 def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> None:
@@ -218,13 +258,11 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
     sample at x + A cos + B sin. The result goes over the still by the feathered alpha.
     """
     y0, y1, x0, x1 = e.bbox
-    sa = 0.0
     if e.kind == "flow":
         phases = flow_phases(t, period, e.cycles, e.offset)
         halo = e.box // 2 + 1
     else:
-        ca, sa = motion.ambient_phase(t, period)
-        phases = [(ca, 1.0)]
+        phases = [(*motion.ambient_phase(t, period), 1.0)]
         halo = 0
     width, bh = x1 - x0, y1 - y0
     rows = e.grid.shape[0]
@@ -239,16 +277,16 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
         a0, a1 = max(k0 - halo, 0), min(k0 + n + halo, bh)  # box rows warped: the stripe and its halo
         src = e.pixels[a0:]  # the grid's texture rows are relative to the first row warped
         m = maps[: a1 - a0]
-        for j, (scale, _) in enumerate(phases):
+        for j, (scale, scale_b, _) in enumerate(phases):
             cv2.scaleAdd(e.field[a0:a1], scale, e.grid[: a1 - a0], dst=m)
-            if e.field_b is not None:
-                cv2.scaleAdd(e.field_b[a0:a1], sa, m, dst=m)
-            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)
+            if e.field_b is not None and scale_b:
+                cv2.scaleAdd(e.field_b[a0:a1], scale_b, m, dst=m)
+            cv2.remap(src, m, None, e.interpolation, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)
         warped = [img[: a1 - a0] for img in imgs]
         if e.best:
-            result = _blend_best(e, warped, [p[1] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
+            result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
         else:
-            result = _blend_live(e, warped, [p[1] for p in phases], k0 - a0, n)
+            result = _blend_live(e, warped, [p[2] for p in phases], k0 - a0, n)
         dst = out[r0 : r0 + n, x0:x1]
         if state == 2:
             dst[...] = result
@@ -263,7 +301,7 @@ def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], o
     total = weights[0] + weights[1]
     w0, w1 = weights[0] / total, weights[1] / total
     blend = cv2.addWeighted(warped[0], w0, warped[1], w1, 0.0)
-    k = 1.0 / math.sqrt(w0 * w0 + w1 * w1)
+    k = 1.0 / math.sqrt(w0 * w0 + w1 * w1 + 2.0 * e.rho * w0 * w1)
     if k < 1.01:
         return blend[off : off + n]
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
@@ -286,6 +324,8 @@ def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a
         w /= total
         blend += img[..., :3].astype(np.float32) * w[..., None]
         squares += w * w
+    if len(ws) == 2:
+        squares += (2.0 * e.rho) * ws[0] * ws[1]
     k = 1.0 / np.sqrt(squares)
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
     out = mean + (blend - mean) * k[..., None]
