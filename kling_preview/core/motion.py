@@ -47,9 +47,10 @@ FIELD_CELLS = 160
 #: (shorter) cycles per loop, so textures stretch less and the cross-fade never shows a big jump.
 LOOP_MAX_SHIFT = 0.05
 #: Shortest flow-map cycle in seconds: a cycle is the shortest time after which a region repeats, and
-#: a repeat faster than once a second reads as a treadmill pulse. A time, not a frame count, so the
-#: motion at time t does not depend on the frame rate.
-MIN_CYCLE_SECONDS = 1.0
+#: a repeat faster than once a second reads as a treadmill pulse (a little over a second, so a lag just
+#: under a second is not one frame from a repeat either). A time, not a frame count, so the motion at
+#: time t does not depend on the frame rate.
+MIN_CYCLE_SECONDS = 1.25
 #: A region's texture trusts its pixels at least this far inside its edge (fraction of the long side, at
 #: least TEXTURE_INSET_MIN px): edge pixels mix in what borders the region (anti-aliasing, a brush that
 #: overlapped the tree), so they are refilled from the interior like the outside.

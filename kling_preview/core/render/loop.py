@@ -85,6 +85,7 @@ class FieldEntry:
     pixels: np.ndarray  # what the warp samples: the texture's RGB, or RGBA with the validity at best quality
     grid: np.ndarray
     stripes: tuple[int, ...]  # per STRIPE_ROWS rows of bbox: 0 no region pixel, 1 some, 2 all opaque
+    runs: tuple[tuple[tuple[int, int, bool], ...], ...]  # per stripe: column runs (start, end, blend?)
     box: int  # local-mean box size (odd)
     best: bool
     interpolation: int
@@ -153,7 +154,8 @@ class _Fields:
                 field = -field
             field_b = np.ascontiguousarray(np.stack([-field[..., 1], field[..., 0]], axis=-1))
             cycles = motion.loop_cycles(speed, scene.period, long_side)
-            reach = motion.flow_reach(speed, scene.period, cycles)
+            # A phase travels up to a cycle along the flow and SIDE_SHIFT of one across it.
+            reach = motion.flow_reach(speed, scene.period, cycles) * math.hypot(1.0, SIDE_SHIFT)
         else:
             amp = motion.ambient_amplitude(spec.strength, shape)
             a, b = motion.ambient_noise(geom.bbox, shape)
@@ -183,8 +185,9 @@ class _Fields:
         mt, _, ml, _ = tex.margins
         rows = min(STRIPE_ROWS + 2 * halo, y1 - y0)
         grid = motion.pixel_grid((mt, mt + rows, ml, ml + (x1 - x0)))
-        parts = (geom.alpha[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS))
+        parts = [geom.alpha[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS)]
         stripes = tuple(2 if (part >= 1.0).all() else int((part > 0).any()) for part in parts)
+        runs = tuple(_column_runs(part) for part in parts)
         offset = (spec.label * PHASE_STEP) % 1.0
         rho = 0.0
         if kind == "flow":
@@ -206,6 +209,7 @@ class _Fields:
             pixels,
             grid,
             stripes,
+            runs,
             box,
             best,
             INTERPOLATION[scene.quality] if best else cv2.INTER_LINEAR,
@@ -218,17 +222,29 @@ class _Fields:
         out = np.empty_like(pixels)
         for r0, r1 in self.copy_rows:
             out[r0:r1] = pixels[r0:r1]
-        for entry in self.entries.values():
-            _warp_region(out, entry, t, period)
+        self.draw(out, t, period)
         return out
 
+    def draw(self, out: np.ndarray, t: float, period: float, *, kling: bool = False) -> None:
+        """Draw every region at time t over `out`; `kling`: each phase of the clip starts from the still
+        (see flow_phases), over a clip of `period` seconds."""
+        for entry in self.entries.values():
+            _warp_region(out, entry, t, period, kling)
 
-def flow_phases(t: float, period: float, cycles: int, offset: float) -> list[tuple[float, float, float]]:
+
+def flow_phases(
+    t: float, period: float, cycles: int, offset: float, kling: bool = False
+) -> list[tuple[float, float, float]]:
     """(seconds of travel along the flow, across it, weight) of each flow-map phase at time t; a phase
-    whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period."""
+    whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period.
+
+    `kling`: a clip rather than a loop, so phase 0 starts at full weight from the still (no travel) and
+    the texture advects continuously from the first frame on.
+    """
     cycle = period / cycles
-    phi0, phi1, w0 = motion.loop_phase(t + offset * cycle, period, cycles)
-    phases = [(-phi0 * cycle, 0.0, w0), (-phi1 * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
+    origin = 0.5 if kling else 0.0
+    phi0, phi1, w0 = motion.loop_phase(t + (origin if kling else offset) * cycle, period, cycles)
+    phases = [(-(phi0 - origin) * cycle, 0.0, w0), (-(phi1 - origin) * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
     return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
 
 
@@ -250,7 +266,7 @@ def _phase_correlation(
     return min(max(float(np.dot(a, b)) / norm, 0.0), 0.95) if norm > 0 else 0.0
 
 
-def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> None:
+def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling: bool = False) -> None:
     """Draw one region at time t, one stripe of rows at a time (the stripe's maps stay in cache).
 
     Flow: each phase samples the texture at x - D V(x) and the phases are blended (variance preserving,
@@ -259,7 +275,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
     """
     y0, y1, x0, x1 = e.bbox
     if e.kind == "flow":
-        phases = flow_phases(t, period, e.cycles, e.offset)
+        phases = flow_phases(t, period, e.cycles, e.offset, kling)
         halo = e.box // 2 + 1
     else:
         phases = [(*motion.ambient_phase(t, period), 1.0)]
@@ -290,8 +306,23 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float) -> Non
         dst = out[r0 : r0 + n, x0:x1]
         if state == 2:
             dst[...] = result
-        else:
-            cv2.blendLinear(result, dst, e.alpha[k0 : k0 + n], e.beta[k0 : k0 + n], dst=dst)
+            continue
+        for c0, c1, blend in e.runs[i]:
+            if blend:
+                alpha, beta = e.alpha[k0 : k0 + n, c0:c1], e.beta[k0 : k0 + n, c0:c1]
+                cv2.blendLinear(result[:, c0:c1], dst[:, c0:c1], alpha, beta, dst=dst[:, c0:c1])
+            else:
+                dst[:, c0:c1] = result[:, c0:c1]
+
+
+def _column_runs(alpha: np.ndarray) -> tuple[tuple[int, int, bool], ...]:
+    """Runs of the stripe's columns to copy (all opaque) or blend (some partly transparent); columns with
+    no region pixel are left out. Blending only where the feather is costs a fraction of blending all."""
+    opaque, empty = (alpha >= 1.0).all(axis=0), (alpha <= 0.0).all(axis=0)
+    kind = np.where(empty, 0, np.where(opaque, 1, 2))
+    edges = np.flatnonzero(np.diff(kind)) + 1
+    starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(kind)]])
+    return tuple((int(a), int(b), bool(kind[a] == 2)) for a, b in zip(starts, ends) if kind[a])
 
 
 def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], off: int, n: int) -> np.ndarray:

@@ -46,7 +46,6 @@ class Renderer:
         self._static: tuple[tuple, BBox | None, np.ndarray | None] | None = None
         self._geometry_builds = 0
         self._plate_fills = 0
-        self._field_builds = 0
         if scene is not None:
             self.update(scene)
 
@@ -68,8 +67,8 @@ class Renderer:
     def cache_entry(self, label: int) -> object | None:
         """The cached object a region's frames are made from in the current mode (for inspection)."""
         with self._lock:
-            if self.scene is not None and self.scene.mode != "kling" and self._fields is not None:
-                return self._fields.entries.get(label)
+            if self._fields is not None and label in self._fields.entries:
+                return self._fields.entries[label]
             return self._geoms.get(label)
 
     def cache_info(self) -> dict[str, int]:
@@ -79,7 +78,7 @@ class Renderer:
             return {
                 "geometry_builds": self._geometry_builds,
                 "plate_fills": self._plate_fills + (self._plate.fills if self._plate else 0),
-                "field_builds": self._field_builds + (self._fields.builds if self._fields else 0),
+                "field_builds": self._fields.builds if self._fields else 0,
                 "texture_builds": self._textures.builds,
             }
 
@@ -116,24 +115,22 @@ class Renderer:
                     continue
                 if not moves:
                     continue
-                if scene.mode == "kling":
+                if scene.mode == "kling" and not _is_stuff(spec):
                     layers.append((spec, geom, self._layer(scene, spec, geom)))
-                    if not _is_stuff(spec):  # stuff regions cover their own area: no plate shows there
-                        holes[spec.label] = (geom.key[:-1], geom.bbox)  # the feather does not change the hole
+                    holes[spec.label] = (geom.key[:-1], geom.bbox)  # the feather does not change the hole
                 else:
+                    # Loop and ambient regions, and in kling mode stuff (water, sky): their texture flows
+                    # along their own field, so no plate shows there and nothing is translated rigidly.
                     wanted[spec.label] = (scene.region_key(spec) + (scene.period, scene.quality), kind, spec, geom)
             if scene.mode == "kling":
-                if self._fields is not None:
-                    self._field_builds += self._fields.builds
-                self._fields = None
                 self._plate = self._plate or _Plate()
                 self._plate.update(scene, holes)
             else:
                 if self._plate is not None:
                     self._plate_fills += self._plate.fills
                 self._plate = None
-                self._fields = self._fields or _Fields()
-                self._fields.update(scene, wanted, self._textures)
+            self._fields = self._fields or _Fields()
+            self._fields.update(scene, wanted, self._textures)
             self._layers = layers
             live_layers = {spec.label for spec, _, _ in layers}
             self._layer_cache = {k: v for k, v in self._layer_cache.items() if k in live_layers}
@@ -197,8 +194,10 @@ class Renderer:
         with self._lock:
             scene = self._require()
             if scene.mode == "kling":
-                assert self._plate is not None and self._plate.image is not None
+                assert self._plate is not None and self._plate.image is not None and self._fields is not None
                 out = self._plate.image.copy()
+                if t > 0:  # the first frame is exactly the source
+                    self._fields.draw(out, t, scene.seconds, kling=True)
                 u = min(max(t / scene.seconds, 0.0), 1.0) if scene.seconds > 0 else 1.0
                 offsets = [motion.kling_offset(spec.trajectory, u, spec.strength) for spec, _, _ in self._layers]
                 for (spec, geom, layer), (dx, dy) in zip(self._layers, offsets):
