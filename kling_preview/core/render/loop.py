@@ -47,10 +47,8 @@ DETAIL_BOX = 0.02
 PHASE_STEP = 0.6180339887
 #: Resampling blurs: bilinear interpolation at a fractional offset loses up to half the finest detail.
 #: The texture a warp samples is sharpened once by a 3-tap [-c, 1 + 2c, -c] per axis, with c set to make
-#: up for that loss on average over offsets; best quality also interpolates bicubically (less loss).
-SHARPEN = {"live": 0.1, "best": 0.0}
-#: (Bicubic overshoots; only the best-quality flow blend, which clamps, uses it.)
-INTERPOLATION = {"live": cv2.INTER_LINEAR, "best": cv2.INTER_CUBIC}
+#: up for that loss on average over offsets. (Bicubic loses less but costs twice a bilinear remap.)
+SHARPEN = 0.1
 #: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
 #: inside the region's trusted interior.
 VALID_RAMP = 0.015
@@ -88,7 +86,6 @@ class FieldEntry:
     runs: tuple[tuple[tuple[int, int, bool], ...], ...]  # per stripe: column runs (start, end, blend?)
     box: int  # local-mean box size (odd)
     best: bool
-    interpolation: int
     low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
     high: tuple[float, ...]  # contrast never leaves the colours the region has
 
@@ -167,8 +164,7 @@ class _Fields:
         margin = int(math.ceil(reach)) + 2  # + bilinear support
         tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
         best = scene.quality == "best" and kind == "flow"
-        c = SHARPEN[scene.quality]
-        taps = np.array([-c, 1.0 + 2.0 * c, -c], np.float32)
+        taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
         region = scene.pixels[y0:y1, x0:x1][geom.mask]
         low = (*(float(v) for v in region.min(axis=0)), 0.0)
         high = (*(float(v) for v in region.max(axis=0)), 255.0)
@@ -178,7 +174,7 @@ class _Fields:
         if best and tex.trusted is not None:
             ramp = max(1.0, VALID_RAMP * long_side)
             dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
-            valid = np.clip(dist * (255.0 / ramp) + 0.5, 0, 255).astype(np.uint8)
+            valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
             pixels = cv2.merge([*cv2.split(pixels), valid])
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
         halo = box // 2 + 1 if kind == "flow" else 0
@@ -212,7 +208,6 @@ class _Fields:
             runs,
             box,
             best,
-            INTERPOLATION[scene.quality] if best else cv2.INTER_LINEAR,
             low,
             high,
         )
@@ -297,7 +292,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
             cv2.scaleAdd(e.field[a0:a1], scale, e.grid[: a1 - a0], dst=m)
             if e.field_b is not None and scale_b:
                 cv2.scaleAdd(e.field_b[a0:a1], scale_b, m, dst=m)
-            cv2.remap(src, m, None, e.interpolation, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)
+            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)
         warped = [img[: a1 - a0] for img in imgs]
         if e.best:
             result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
@@ -344,20 +339,24 @@ def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], o
 def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a0: int, a1: int) -> np.ndarray:
     """Per-pixel weights: each phase by its weight x the validity of its sample point, the still pixel
     by STILL_WEIGHT (it only shows where no phase has real pixels); then the same variance-preserving
-    step with k per pixel."""
+    step with k per pixel. Three-channel work goes through OpenCV (vectorised, threaded); only the
+    one-channel weights are computed with numpy."""
     mt, _, ml, _ = e.texture.margins
-    still = e.texture.pixels[mt + a0 : mt + a1, ml : ml + e.alpha.shape[1]].astype(np.float32)
-    ws = [img[..., 3].astype(np.float32) * (wt / 255.0) for img, wt in zip(warped, weights)]
-    total = STILL_WEIGHT + sum(ws)
-    blend = still * (STILL_WEIGHT / total)[..., None]
-    squares = (STILL_WEIGHT / total) ** 2
-    for img, w in zip(warped, ws):
-        w /= total
-        blend += img[..., :3].astype(np.float32) * w[..., None]
-        squares += w * w
+    still = e.texture.pixels[mt + a0 : mt + a1, ml : ml + e.alpha.shape[1]]
+    ws = [np.multiply(cv2.extractChannel(img, 3), wt / 255.0, dtype=np.float32) for img, wt in zip(warped, weights)]
+    rgb = [cv2.cvtColor(img, cv2.COLOR_RGBA2RGB) for img in warped]
+    moving = ws[0] + ws[1] if len(ws) == 2 else ws[0]
+    blend = cv2.blendLinear(rgb[0], rgb[1], ws[0], ws[1]) if len(ws) == 2 else rgb[0]
+    blend = cv2.blendLinear(blend, still, moving, np.full_like(moving, STILL_WEIGHT))
+    total = moving + STILL_WEIGHT
+    squares = np.square(STILL_WEIGHT / total)
+    for w in ws:
+        squares += np.square(w / total)
     if len(ws) == 2:
-        squares += (2.0 * e.rho) * ws[0] * ws[1]
-    k = 1.0 / np.sqrt(squares)
+        squares += (2.0 * e.rho) * (ws[0] / total) * (ws[1] / total)
+    k = cv2.sqrt(1.0 / squares)
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
-    out = mean + (blend - mean) * k[..., None]
-    return np.clip(out + 0.5, e.low[:3], e.high[:3]).astype(np.uint8)
+    # k blend + (1 - k) mean in one pass: blendLinear divides by k + (1 - k) = 1 and saturates.
+    out = cv2.blendLinear(blend, mean, k, 1.0 - k)
+    cv2.max(out, e.low, dst=out)
+    return cv2.min(out, e.high, dst=out)
