@@ -177,7 +177,7 @@ class _Fields:
             valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
             pixels = cv2.merge([*cv2.split(pixels), valid])
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
-        halo = box // 2 + 1 if kind == "flow" else 0
+        halo = box // 2 + 1 if best else 0
         mt, _, ml, _ = tex.margins
         rows = min(STRIPE_ROWS + 2 * halo, y1 - y0)
         grid = motion.pixel_grid((mt, mt + rows, ml, ml + (x1 - x0)))
@@ -266,14 +266,16 @@ def _phase_correlation(
 def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling: bool = False) -> None:
     """Draw one region at time t, one stripe of rows at a time (the stripe's maps stay in cache).
 
-    Flow: each phase samples the texture at x - D V(x) and the phases are blended (variance preserving,
-    over the stripe and a halo of rows so the local mean has no seam between stripes); ambient: one
+    Flow: each phase samples the texture at x - D V(x) and the phases are blended (variance preserving;
+    at best quality over the stripe and a halo of rows, so the local mean has no seam); ambient: one
     sample at x + A cos + B sin. The result goes over the still by the feathered alpha.
     """
     y0, y1, x0, x1 = e.bbox
     if e.kind == "flow":
         phases = flow_phases(t, period, e.cycles, e.offset, kling)
-        halo = e.box // 2 + 1
+        # Best quality blurs the local mean over a halo of rows around each stripe (exact); live takes the
+        # stripe alone (the mean differs near stripe edges by a grey level or two, and a third less warping).
+        halo = e.box // 2 + 1 if e.best else 0
     else:
         phases = [(*motion.ambient_phase(t, period), 1.0)]
         halo = 0
