@@ -32,7 +32,7 @@ from kling_preview.core import render
 from kling_preview.core.images import encode_png
 from kling_preview.core.project import MotionKind, Project
 from kling_preview.core.projectfile import load_project
-from kling_preview.core.render.loop import STILL_WEIGHT, FieldEntry, flow_phases
+from kling_preview.core.render.loop import FieldEntry, flow_phases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_render import BareRemap, median_time  # noqa: E402
@@ -117,8 +117,7 @@ def fill_shown(r: render.Renderer, entry: FieldEntry, mask: np.ndarray, times: l
         for scale, side, w in phases:
             vs.append(cv2.remap(trusted, grid + scale * entry.field + side * entry.field_b, None, cv2.INTER_LINEAR))
             ws.append(w / total * (vs[-1] if entry.best else 1.0))
-        norm = sum(ws) + (STILL_WEIGHT if entry.best else 0.0)
-        share = sum(w * (1.0 - v) for w, v in zip(ws, vs)) / norm
+        share = sum(w * (1.0 - v) for w, v in zip(ws, vs))
         worst = max(worst, float((share[m] > 0.5).mean()))
     return worst
 

@@ -18,7 +18,7 @@ cross-faded. Three things make it look like moving water rather than a pulsing t
 Two quality levels, one code path: `best` (export) also carries the region's trusted-interior mask
 through the warp as a fourth channel and weights each phase by it, so a phase whose sample point lies
 in the continuation (under a static post, past the upstream edge) gives way to the other phase, or to
-the still pixel where neither has real pixels; `live` (the proxy preview) skips that and blends with
+the still pixel as far as neither has real pixels; `live` (the proxy preview) skips that and blends with
 scalar weights in 8 bits.
 """
 
@@ -51,9 +51,7 @@ PHASE_STEP = 0.6180339887
 SHARPEN = 0.1
 #: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
 #: inside the region's trusted interior.
-VALID_RAMP = 0.015
-#: Weight of the still pixel in the best-quality blend: it only shows where no phase has real pixels.
-STILL_WEIGHT = 0.01
+VALID_RAMP = 0.02
 
 
 @dataclass(eq=False)
@@ -341,23 +339,27 @@ def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], o
 
 
 def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a0: int, a1: int) -> np.ndarray:
-    """Per-pixel weights: each phase by its weight x the validity of its sample point, the still pixel
-    by STILL_WEIGHT (it only shows where no phase has real pixels); then the same variance-preserving
-    step with k per pixel. Three-channel work goes through OpenCV (vectorised, threaded); only the
-    one-channel weights are computed with numpy."""
+    """Per-pixel weights: each phase by its weight x the validity of its sample point, and the still pixel
+    by what validity is missing (so where no phase has real pixels the still shows, fading in as smoothly
+    as the validity ramps); then the same variance-preserving step with k per pixel. Three-channel work
+    goes through OpenCV (vectorised, threaded); only the one-channel weights are computed with numpy."""
     mt, _, ml, _ = e.texture.margins
     still = e.texture.pixels[mt + a0 : mt + a1, ml : ml + e.alpha.shape[1]]
-    ws = [np.multiply(cv2.extractChannel(img, 3), wt / 255.0, dtype=np.float32) for img, wt in zip(warped, weights)]
+    total = sum(weights)
+    ws = [
+        np.multiply(cv2.extractChannel(img, 3), wt / (255.0 * total), dtype=np.float32)
+        for img, wt in zip(warped, weights)
+    ]
     rgb = [cv2.cvtColor(img, cv2.COLOR_RGBA2RGB) for img in warped]
     moving = ws[0] + ws[1] if len(ws) == 2 else ws[0]
     blend = cv2.blendLinear(rgb[0], rgb[1], ws[0], ws[1]) if len(ws) == 2 else rgb[0]
-    blend = cv2.blendLinear(blend, still, moving, np.full_like(moving, STILL_WEIGHT))
-    total = moving + STILL_WEIGHT
-    squares = np.square(STILL_WEIGHT / total)
+    rest = 1.0 - moving
+    blend = cv2.blendLinear(blend, still, moving, rest)
+    squares = np.square(rest)
     for w in ws:
-        squares += np.square(w / total)
+        squares += np.square(w)
     if len(ws) == 2:
-        squares += (2.0 * e.rho) * (ws[0] / total) * (ws[1] / total)
+        squares += (2.0 * e.rho) * ws[0] * ws[1]
     k = cv2.sqrt(1.0 / squares)
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
     # k blend + (1 - k) mean in one pass: blendLinear divides by k + (1 - k) = 1 and saturates.
