@@ -103,10 +103,10 @@ def fill_ratio(pixels: np.ndarray, mask: np.ndarray, size: tuple[int, int], runs
     """(texture fill time / cv2.inpaint time, texture fill ms) for the object's hole at `size`."""
     img = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     hole = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    # The plate fills the hole's box grown by its ring of surroundings, as render._Plate does.
+    # The plate fills the hole's box grown by its ring of surroundings, as render.kling._Plate does.
     y0, y1, x0, x1 = motion.region_bbox(hole.astype(np.uint8), 1) or (0, 0, 0, 0)
     scale = plate.match_scale(max(size))
-    margin = int(np.ceil(render.PLATE_RING * max(y1 - y0, x1 - x0) + render.PLATE_CONTEXT / scale))
+    margin = int(np.ceil(render.kling.PLATE_RING * max(y1 - y0, x1 - x0) + render.kling.PLATE_CONTEXT / scale))
     y0, y1, x0, x1 = motion.expand_bbox((y0, y1, x0, x1), margin, hole.shape)
     crop, hc = img[y0:y1, x0:x1], hole[y0:y1, x0:x1]
     fill = median_time(lambda: plate.fill_hole(crop, hc, ~hc, scale), runs)

@@ -114,7 +114,8 @@ class BareRemap:
 
 
 def frame_time(project: Project, mode: str, runs: int) -> float:
-    renderer = render.Renderer(render.snapshot(project, None, mode))
+    """A live-preview frame (the quality the editor renders at; exports are measured in bench_quality)."""
+    renderer = render.Renderer(render.snapshot(project, None, mode, quality="live"))
     times = renderer.times()
     it = iter(range(10**9))
     return median_time(lambda: renderer.frame(times[next(it) % len(times)]), runs)
@@ -122,13 +123,13 @@ def frame_time(project: Project, mode: str, runs: int) -> float:
 
 def edit_time(project: Project, mode: str, edit: Callable[[int], None], runs: int) -> float:
     """Snapshot + update + next frame after an edit (the edit itself is the user's, not timed)."""
-    renderer = render.Renderer(render.snapshot(project, None, mode))
+    renderer = render.Renderer(render.snapshot(project, None, mode, quality="live"))
     renderer.frame(1.0)
     samples = []
     for i in range(runs):
         edit(i)
         t0 = time.perf_counter()
-        renderer.update(render.snapshot(project, None, mode))
+        renderer.update(render.snapshot(project, None, mode, quality="live"))
         renderer.frame(1.0)
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples)

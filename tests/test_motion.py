@@ -180,11 +180,15 @@ def test_loop_texture_flows_along_the_trajectory():
     p = moving_project([(160, 180), (340, 180)])  # 180 px to the right per loop period
     p.clip.loop_seconds = 6.0
     r = renderer_for(p, "loop")
-    assert r.loop_cycles == 6  # 180 px is 5.6 times 5% of 640 px: six cycles per period
-    # At phase 1/2 of a cycle, phase 0 has full weight: the core shifted by half a cycle's travel.
+    # 180 px is 5.6 times 5% of 640 px, which asks for six cycles per period, but no cycle is shorter than
+    # MIN_CYCLE_SECONDS: four cycles of 1.5 s.
+    assert r.loop_cycles == 4
+    # At phase 1/2 of a cycle (the region starts at its own phase offset), phase 0 has full weight: the
+    # core shifted by half a cycle's travel.
     cycle = r.scene.period / r.loop_cycles
-    dx, dy = measured_shift(r.scene.pixels, r.frame(0.5 * cycle), (150, 210, 190, 310))
-    assert dx == pytest.approx(180 / 6 / 2, abs=0.6)
+    offset = r.cache_entry(p.regions[0].label).offset
+    dx, dy = measured_shift(r.scene.pixels, r.frame((0.5 - offset) % 1.0 * cycle), (150, 210, 190, 310))
+    assert dx == pytest.approx(180 / 4 / 2, abs=0.6)
     assert dy == pytest.approx(0, abs=0.6)
 
 
@@ -232,9 +236,9 @@ def test_loop_frames_at_the_same_time_are_the_same_at_any_frame_rate():
 
 
 def test_loop_cycles_follow_speed_period_and_size_with_a_shortest_cycle():
-    # 5% of a 1000 px image per cycle: 300 px per 4 s loop is 6 cycles.
-    assert motion.loop_cycles(75.0, 4.0, 1000) == 6
-    assert motion.loop_cycles(75.0, 4.0, 2000) == 3  # the same flow on a bigger image: fewer cycles
+    # 5% of a 1000 px image per cycle: 240 px per 8 s loop is 5 cycles.
+    assert motion.loop_cycles(30.0, 8.0, 1000) == 5
+    assert motion.loop_cycles(30.0, 8.0, 2000) == 3  # the same flow on a bigger image: fewer cycles
     # A very fast flow would need 400 cycles; none is shorter than MIN_CYCLE_SECONDS.
     assert motion.loop_cycles(5000.0, 4.0, 1000) == int(4.0 / motion.MIN_CYCLE_SECONDS)
     assert motion.loop_cycles(0.0, 4.0, 1000) == 1

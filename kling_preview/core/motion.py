@@ -4,11 +4,12 @@ Pure functions on arrays (no state, no caching: `render.Renderer` decides what t
 motion, one per preview mode:
 - kling: a region is translated as a whole by d(u) = P(u) - P(0) along its trajectory;
 - loop: a dense velocity field that follows the trajectory's local direction everywhere in the region,
-  played as a seamless two-phase flow-map loop;
+  played as a seamless two-phase flow-map loop (render/loop.py);
 - ambient: a small smooth displacement that turns on a periodic orbit (shimmer), seamless too.
 
-Every field is multiplied by the region's feathered alpha, which is exactly zero outside the region, so
-static and unpainted pixels never move.
+Fields are not feathered (texture sheared to zero speed over a feather streaks along the edge): the
+renderer feathers the composite instead, and draws a region only inside its own mask, so static and
+unpainted pixels never move.
 
 Velocity field (why not a direct Gaussian sum): samples of tangent x speed taken along the trajectory
 are splatted on a coarse grid (about 160 cells on the long side), smoothed, and filled outwards with a
@@ -45,9 +46,11 @@ FIELD_CELLS = 160
 #: Largest displacement of one flow-map cycle, as a fraction of the long side; a faster flow uses more
 #: (shorter) cycles per loop, so textures stretch less and the cross-fade never shows a big jump.
 LOOP_MAX_SHIFT = 0.05
-#: Shortest flow-map cycle in seconds (a faster cross-fade pulses visibly); a time, not a frame count,
-#: so the motion at time t does not depend on the frame rate.
-MIN_CYCLE_SECONDS = 1.0 / 3.0
+#: Shortest flow-map cycle in seconds: a cycle is the shortest time after which a region repeats, and
+#: a repeat faster than once a second reads as a treadmill pulse (a little over a second, so a lag just
+#: under a second is not one frame from a repeat either). A time, not a frame count, so the motion at
+#: time t does not depend on the frame rate.
+MIN_CYCLE_SECONDS = 1.25
 #: A region's texture trusts its pixels at least this far inside its edge (fraction of the long side, at
 #: least TEXTURE_INSET_MIN px): edge pixels mix in what borders the region (anti-aliasing, a brush that
 #: overlapped the tree), so they are refilled from the interior like the outside.

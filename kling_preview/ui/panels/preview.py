@@ -330,7 +330,7 @@ class PreviewPanel(QWidget):
         if project is None or self._worker is None:
             return
         try:
-            scene = render.snapshot(project, max_side=self.max_side)
+            scene = render.snapshot(project, max_side=self.max_side, quality="live")
         except Exception as exc:  # shown in the panel; editing goes on
             self._show_error(f"Preview failed: {describe_exception(exc)}", "snapshot")
             return

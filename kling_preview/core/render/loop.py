@@ -1,0 +1,383 @@
+"""Loop and ambient modes: every moving region's texture flows along its own field, seamless over the period.
+
+Flow regions play a two-phase flow map: each phase samples the region's texture at x - D(t) V(x) (its
+texture carried along the velocity V), one phase restarts while its weight is zero, and the two are
+cross-faded. Three things make it look like moving water rather than a pulsing treadmill:
+- the phases are not the same image half a cycle apart: phase 1 samples the texture shifted sideways
+  (across the flow, SIDE_SHIFT of a cycle's travel), so the frame half a cycle later is a different
+  pair (the plain scheme repeated every half cycle); cycles last at least motion.MIN_CYCLE_SECONDS, and
+  each region starts at its own phase, so regions do not fade in step;
+- the blend is variance preserving: out = mu + k (blend - mu), mu the blend's local mean and
+  k = 1 / sqrt(w0^2 + w1^2 + 2 rho w0 w1), so the fine detail keeps its contrast at the cross-fade
+  midpoint instead of halving (two uncorrelated textures averaged lose half their variance). rho is
+  how alike the two phases' detail is (measured once per region: a slow flow's phases are nearly the
+  same image and need no boost, which would pump the contrast);
+- the velocity is not feathered (texture sheared to zero speed over the feather streaks); the composite
+  is: the warped region is blended over the still by its feathered alpha.
+
+Two quality levels, one code path: `best` (export) also carries the region's trusted-interior mask
+through the warp as a fourth channel and weights each phase by it, so a phase whose sample point lies
+in the continuation (under a static post, past the upstream edge) gives way to the other phase, or to
+the still pixel as far as neither has real pixels; `live` (the proxy preview) skips that and blends with
+scalar weights in 8 bits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+
+from .. import motion
+from ..trajectory import arc_length
+from .scene import CacheKey, RegionSpec, Scene
+from .textures import RegionGeometry, RegionTexture, _Textures
+
+BBox = motion.BBox
+
+#: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
+STRIPE_ROWS = 128
+#: Phase 1 samples the texture shifted across the flow by this fraction of a cycle's travel.
+SIDE_SHIFT = 0.25
+#: Box filter of the local mean the variance-preserving blend keeps, as a fraction of the long side.
+DETAIL_BOX = 0.02
+#: Step between regions' phase offsets (the golden ratio's fraction spreads any number of them evenly).
+PHASE_STEP = 0.6180339887
+#: Resampling blurs: bilinear interpolation at a fractional offset loses up to half the finest detail.
+#: The texture a warp samples is sharpened once by a 3-tap [-c, 1 + 2c, -c] per axis, with c set to make
+#: up for that loss on average over offsets. (Bicubic loses less but costs twice a bilinear remap.)
+SHARPEN = 0.1
+#: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
+#: inside the region's trusted interior.
+VALID_RAMP = 0.02
+
+
+class FieldKind(StrEnum):
+    """How a region's field moves it: along its trajectory, or a small periodic shimmer."""
+
+    FLOW = "flow"
+    AMBIENT = "ambient"
+
+
+@dataclass(eq=False)
+class FieldEntry:
+    """A region's loop/ambient motion: its displacement field on its box and the texture it samples.
+
+    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the velocity turned a quarter
+    (flow) or the ambient B; neither is feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha
+    the composite uses. `grid` holds the texture coordinates of the box's first rows (plus a halo for
+    the local mean): a stripe starting at box row k samples the texture rows from k on through the same
+    grid. `pixels` is what the warp samples: the region's texture sharpened (see SHARPEN), with the soft
+    trusted-interior weight as a fourth channel at best quality.
+    """
+
+    key: CacheKey
+    kind: FieldKind
+    bbox: BBox
+    alpha: np.ndarray
+    beta: np.ndarray
+    field: np.ndarray
+    field_b: np.ndarray | None
+    speed: float
+    cycles: int
+    offset: float  # the region's phase offset, in cycles
+    rho: float  # correlation of the two phases' detail (flow)
+    texture: RegionTexture
+    pixels: np.ndarray  # what the warp samples: the texture's RGB, or RGBA with the validity at best quality
+    grid: np.ndarray
+    stripes: tuple[int, ...]  # per STRIPE_ROWS rows of bbox: 0 no region pixel, 1 some, 2 all opaque
+    runs: tuple[tuple[tuple[int, int, bool], ...], ...]  # per stripe: column runs (start, end, blend?)
+    box: int  # local-mean box size (odd)
+    best: bool
+    low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
+    high: tuple[float, ...]  # contrast never leaves the colours the region has
+
+
+class _Fields:
+    """Loop/ambient fields, one entry per moving region, rebuilt only when its key changes.
+
+    Every region is warped from its own texture into its own pixels: regions never sample each other,
+    the static mask or unpainted pixels, and each flow region has its own cycle count.
+    """
+
+    def __init__(self) -> None:
+        self.base: CacheKey | None = None
+        self.entries: dict[int, FieldEntry] = {}
+        self.copy_rows: list[tuple[int, int]] = []
+        self.builds = 0  # region fields computed, for cache_info()
+
+    @property
+    def cycles(self) -> int:
+        """The largest cycle count of the flow regions (1 without any)."""
+        return max((e.cycles for e in self.entries.values() if e.kind == FieldKind.FLOW), default=1)
+
+    def update(
+        self,
+        scene: Scene,
+        wanted: dict[int, tuple[CacheKey, FieldKind, RegionSpec, RegionGeometry]],
+        textures: _Textures,
+    ) -> None:
+        base = (scene.project_token, scene.source_token, scene.size)
+        if self.base != base:
+            self.base, self.entries = base, {}
+        entries: dict[int, FieldEntry] = {}
+        for lab, (key, kind, spec, geom) in wanted.items():
+            entry = self.entries.get(lab)
+            if entry is None or entry.key != key:
+                entry = self._build(scene, key, kind, spec, geom, textures)
+                self.builds += 1
+            entries[lab] = entry
+        self.entries = entries
+        # Rows that no full-width region overwrites completely: only these are copied from the source.
+        h, w = scene.labels.shape
+        covered = np.zeros(h + 2, bool)  # row r is covered[r + 1]; a covered row pads each end
+        covered[0] = covered[-1] = True
+        for e in entries.values():
+            y0, y1, x0, x1 = e.bbox
+            if (x0, x1) == (0, w):
+                rows = STRIPE_ROWS
+                for i, r0 in enumerate(range(y0, y1, rows)):
+                    if e.stripes[i] == 2:
+                        covered[r0 + 1 : min(r0 + rows, y1) + 1] = True
+        edges = np.flatnonzero(covered[1:] != covered[:-1])
+        self.copy_rows = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+    @staticmethod
+    def _build(
+        scene: Scene, key: CacheKey, kind: FieldKind, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
+    ) -> FieldEntry:
+        y0, y1, x0, x1 = geom.bbox
+        shape = scene.labels.shape
+        long_side = max(shape)
+        field_b = None
+        if kind == FieldKind.FLOW:
+            speed = abs(spec.strength) * arc_length(spec.trajectory) / scene.period
+            field = motion.trajectory_velocity(spec.trajectory, speed, geom.bbox, shape)
+            if spec.strength < 0:
+                field = -field
+            field_b = np.ascontiguousarray(np.stack([-field[..., 1], field[..., 0]], axis=-1))
+            cycles = motion.loop_cycles(speed, scene.period, long_side)
+            # A phase travels up to a cycle along the flow and SIDE_SHIFT of one across it.
+            reach = motion.flow_reach(speed, scene.period, cycles) * math.hypot(1.0, SIDE_SHIFT)
+        else:
+            amp = motion.ambient_amplitude(spec.strength, shape)
+            a, b = motion.ambient_noise(geom.bbox, shape)
+            field, field_b = a * amp, b * amp
+            speed, cycles = 0.0, 1
+            # |A cos + B sin| <= sqrt(|A|^2 + |B|^2) at every pixel.
+            sq = np.einsum("ijk,ijk->ij", field, field) + np.einsum("ijk,ijk->ij", field_b, field_b)
+            reach = float(np.sqrt(sq.max())) if sq.size else 0.0
+        margin = int(math.ceil(reach)) + 2  # + bilinear support
+        tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
+        best = scene.quality == "best" and kind == FieldKind.FLOW
+        taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
+        region = scene.pixels[y0:y1, x0:x1][geom.mask]
+        low = (*(float(v) for v in region.min(axis=0)), 0.0)
+        high = (*(float(v) for v in region.max(axis=0)), 255.0)
+        pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
+        pixels = _clamp(pixels, low, high)
+        if best and tex.trusted is not None:
+            ramp = max(1.0, VALID_RAMP * long_side)
+            dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
+            valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
+            pixels = cv2.merge([*cv2.split(pixels), valid])
+        box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
+        halo = box // 2 + 1 if best else 0
+        mt, _, ml, _ = tex.margins
+        rows = min(STRIPE_ROWS + 2 * halo, y1 - y0)
+        grid = motion.pixel_grid((mt, mt + rows, ml, ml + (x1 - x0)))
+        parts = [geom.alpha[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS)]
+        stripes = tuple(2 if (part >= 1.0).all() else int((part > 0).any()) for part in parts)
+        runs = tuple(_column_runs(part) for part in parts)
+        offset = (spec.label * PHASE_STEP) % 1.0
+        rho = 0.0
+        if kind == FieldKind.FLOW:
+            cycle = scene.period / cycles
+            rho = _phase_correlation(tex, field, field_b, cycle, geom.mask, box)
+        return FieldEntry(
+            key,
+            kind,
+            geom.bbox,
+            geom.alpha,
+            1.0 - geom.alpha,
+            np.ascontiguousarray(field, np.float32),
+            None if field_b is None else np.ascontiguousarray(field_b, np.float32),
+            speed,
+            cycles,
+            offset,
+            rho,
+            tex,
+            pixels,
+            grid,
+            stripes,
+            runs,
+            box,
+            best,
+            low,
+            high,
+        )
+
+    def render(self, pixels: np.ndarray, t: float, period: float) -> np.ndarray:
+        """A new frame at time t: the source with every moving region warped from its own texture."""
+        out = np.empty_like(pixels)
+        for r0, r1 in self.copy_rows:
+            out[r0:r1] = pixels[r0:r1]
+        self.draw(out, t, period)
+        return out
+
+    def draw(self, out: np.ndarray, t: float, period: float, *, kling: bool = False) -> None:
+        """Draw every region at time t over `out`; `kling`: each phase of the clip starts from the still
+        (see flow_phases), over a clip of `period` seconds."""
+        for entry in self.entries.values():
+            _warp_region(out, entry, t, period, kling)
+
+
+def flow_phases(
+    t: float, period: float, cycles: int, offset: float, kling: bool = False
+) -> list[tuple[float, float, float]]:
+    """(seconds of travel along the flow, across it, weight) of each flow-map phase at time t; a phase
+    whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period.
+
+    `kling`: a clip rather than a loop, so phase 0 starts at full weight from the still (no travel) and
+    the texture advects continuously from the first frame on.
+    """
+    cycle = period / cycles
+    origin = 0.5 if kling else 0.0
+    phi0, phi1, w0 = motion.loop_phase(t + (origin if kling else offset) * cycle, period, cycles)
+    phases = [(-(phi0 - origin) * cycle, 0.0, w0), (-(phi1 - origin) * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
+    return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
+
+
+def _phase_correlation(
+    tex: RegionTexture, field: np.ndarray, side: np.ndarray, cycle: float, mask: np.ndarray, box: int
+) -> float:
+    """How alike the detail (around the local mean) of the two phases is: the region's texture against
+    itself shifted by the phases' typical difference (half a cycle along the flow and the side shift).
+    Measured on every fourth row, which is plenty for a correlation and keeps trajectory edits quick."""
+    bh, bw = mask.shape
+    mt, _, ml, _ = tex.margins
+    grey = cv2.cvtColor(tex.pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = grey - cv2.blur(grey, (box, box))
+    grid = motion.pixel_grid((mt, mt + bh, ml, ml + bw))[::4]
+    shift = field[::4] * (0.5 * cycle) + side[::4] * (SIDE_SHIFT * cycle)
+    a = detail[mt : mt + bh : 4, ml : ml + bw]
+    b = cv2.remap(detail, grid + shift, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
+    keep = mask[::4]
+    a, b = a[keep], b[keep]
+    norm = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    return min(max(float(np.dot(a, b)) / norm, 0.0), 0.95) if norm > 0 else 0.0
+
+
+def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling: bool = False) -> None:
+    """Draw one region at time t, one stripe of rows at a time (the stripe's maps stay in cache).
+
+    Flow: each phase samples the texture at x - D V(x) and the phases are blended (variance preserving;
+    at best quality over the stripe and a halo of rows, so the local mean has no seam); ambient: one
+    sample at x + A cos + B sin. The result goes over the still by the feathered alpha.
+    """
+    y0, y1, x0, x1 = e.bbox
+    if e.kind == FieldKind.FLOW:
+        phases = flow_phases(t, period, e.cycles, e.offset, kling)
+        # Best quality blurs the local mean over a halo of rows around each stripe (exact); live takes the
+        # stripe alone (the mean differs near stripe edges by a grey level or two, and a third less warping).
+        halo = e.box // 2 + 1 if e.best else 0
+    else:
+        phases = [(*motion.ambient_phase(t, period), 1.0)]
+        halo = 0
+    width, bh = x1 - x0, y1 - y0
+    rows = e.grid.shape[0]
+    maps = np.empty((rows, width, 2), np.float32)
+    imgs = [np.empty((rows, width, e.pixels.shape[2]), np.uint8) for _ in phases]
+    for i, r0 in enumerate(range(y0, y1, STRIPE_ROWS)):
+        state = e.stripes[i]
+        if not state:
+            continue
+        n = min(STRIPE_ROWS, y1 - r0)
+        k0 = r0 - y0
+        a0, a1 = max(k0 - halo, 0), min(k0 + n + halo, bh)  # box rows warped: the stripe and its halo
+        src = e.pixels[a0:]  # the grid's texture rows are relative to the first row warped
+        m = maps[: a1 - a0]
+        for j, (scale, scale_b, _) in enumerate(phases):
+            cv2.scaleAdd(e.field[a0:a1], scale, e.grid[: a1 - a0], dst=m)
+            if e.field_b is not None and scale_b:
+                cv2.scaleAdd(e.field_b[a0:a1], scale_b, m, dst=m)
+            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
+        warped = [img[: a1 - a0] for img in imgs]
+        if e.best:
+            result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
+        else:
+            result = _blend_live(e, warped, [p[2] for p in phases], k0 - a0, n)
+        dst = out[r0 : r0 + n, x0:x1]
+        if state == 2:
+            dst[...] = result
+            continue
+        for c0, c1, blend in e.runs[i]:
+            if blend:
+                alpha, beta = e.alpha[k0 : k0 + n, c0:c1], e.beta[k0 : k0 + n, c0:c1]
+                cv2.blendLinear(result[:, c0:c1], dst[:, c0:c1], alpha, beta, dst=dst[:, c0:c1])
+            else:
+                dst[:, c0:c1] = result[:, c0:c1]
+
+
+def _column_runs(alpha: np.ndarray) -> tuple[tuple[int, int, bool], ...]:
+    """Runs of the stripe's columns to copy (all opaque) or blend (some partly transparent); columns with
+    no region pixel are left out. Blending only where the feather is costs a fraction of blending all."""
+    opaque, empty = (alpha >= 1.0).all(axis=0), (alpha <= 0.0).all(axis=0)
+    kind = np.where(empty, 0, np.where(opaque, 1, 2))
+    edges = np.flatnonzero(np.diff(kind)) + 1
+    starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(kind)]])
+    return tuple((int(a), int(b), bool(kind[a] == 2)) for a, b in zip(starts, ends) if kind[a])
+
+
+def _clamp(img: np.ndarray, low: tuple[float, ...], high: tuple[float, ...]) -> np.ndarray:
+    """`img` (in place) kept within the per-channel bounds (OpenCV takes a tuple as a scalar per channel)."""
+    cv2.max(img, low, dst=img)  # type: ignore[call-overload]
+    cv2.min(img, high, dst=img)  # type: ignore[call-overload]
+    return img
+
+
+def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], off: int, n: int) -> np.ndarray:
+    """Scalar weights in 8 bits: the blend, its detail around the local mean scaled back up by k."""
+    if len(warped) == 1:
+        return warped[0][off : off + n]
+    total = weights[0] + weights[1]
+    w0, w1 = weights[0] / total, weights[1] / total
+    blend = cv2.addWeighted(warped[0], w0, warped[1], w1, 0.0)
+    k = 1.0 / math.sqrt(w0 * w0 + w1 * w1 + 2.0 * e.rho * w0 * w1)
+    if k < 1.01:
+        return blend[off : off + n]
+    mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
+    out = cv2.addWeighted(blend[off : off + n], k, mean[off : off + n], 1.0 - k, 0.0)
+    return _clamp(out, e.low, e.high)
+
+
+def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a0: int, a1: int) -> np.ndarray:
+    """Per-pixel weights: each phase by its weight x the validity of its sample point, and the still pixel
+    by what validity is missing (so where no phase has real pixels the still shows, fading in as smoothly
+    as the validity ramps); then the same variance-preserving step with k per pixel. Three-channel work
+    goes through OpenCV (vectorised, threaded); only the one-channel weights are computed with numpy."""
+    mt, _, ml, _ = e.texture.margins
+    still = e.texture.pixels[mt + a0 : mt + a1, ml : ml + e.alpha.shape[1]]
+    total = sum(weights)
+    ws = [
+        np.multiply(cv2.extractChannel(img, 3), wt / (255.0 * total), dtype=np.float32)
+        for img, wt in zip(warped, weights)
+    ]
+    rgb = [cv2.cvtColor(img, cv2.COLOR_RGBA2RGB) for img in warped]
+    moving = ws[0] + ws[1] if len(ws) == 2 else ws[0]
+    blend = cv2.blendLinear(rgb[0], rgb[1], ws[0], ws[1]) if len(ws) == 2 else rgb[0]
+    rest = 1.0 - moving
+    blend = cv2.blendLinear(blend, still, moving, rest)
+    squares = np.square(rest)
+    for w in ws:
+        squares += np.square(w)
+    if len(ws) == 2:
+        squares += (2.0 * e.rho) * ws[0] * ws[1]
+    k = cv2.sqrt(1.0 / squares)
+    mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
+    # k blend + (1 - k) mean in one pass: blendLinear divides by k + (1 - k) = 1 and saturates.
+    out = cv2.blendLinear(blend, mean, k, 1.0 - k)
+    return _clamp(out, e.low, e.high)

@@ -1,0 +1,92 @@
+"""Per-region geometry and textures, shared by every mode.
+
+Region textures: every moving region is drawn from its own texture (motion.region_texture: its pixels,
+continued past its edge from its interior only), never from the image, so no frame of a region shows
+the static mask, unpainted pixels or another region, however far its motion samples. A texture depends
+on its region's mask only: trajectory edits and mode switches reuse it while it reaches far enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .. import motion
+from .scene import CacheKey, Scene
+
+BBox = motion.BBox
+
+
+@dataclass(eq=False)
+class RegionGeometry:
+    """A region's bounding box, mask and feathered alpha (float32) on that box."""
+
+    key: CacheKey
+    bbox: BBox
+    mask: np.ndarray
+    alpha: np.ndarray
+
+
+@dataclass(eq=False)
+class RegionTexture:
+    """A region's own texture (motion.region_texture) on its bbox grown by `margins` (top, bottom, left,
+    right), mirrored past the image border like BORDER_REFLECT_101, and its `rim`: the region's pixels on
+    the bbox that were refilled (outside its trusted interior), and `trusted` (uint8 0/1 on the whole
+    texture): where it holds the region's own pixels rather than a continuation; a loop at export
+    quality never shows a continuation (the fill under a static post) where real pixels can be had.
+
+    Depends on the region's mask only, so a trajectory edit or a switch of mode reuses it as long as it
+    reaches far enough; every moving region samples its own, so none shows what borders it.
+    """
+
+    key: CacheKey
+    margins: tuple[int, int, int, int]
+    pixels: np.ndarray
+    rim: np.ndarray  # uint8 0/1 on the bbox
+    trusted: np.ndarray | None = None
+
+    def covers(self, key: CacheKey, margins: tuple[int, int, int, int]) -> bool:
+        return self.key == key and all(have >= need for have, need in zip(self.margins, margins))
+
+
+def _region_texture(scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, ...]) -> RegionTexture:
+    """Fill inside the image, then mirror: what lies past the border is the texture at the border reflected."""
+    h, w = scene.labels.shape
+    y0, y1, x0, x1 = geom.bbox
+    top, bottom, left, right = margins
+    cy0, cy1, cx0, cx1 = max(y0 - top, 0), min(y1 + bottom, h), max(x0 - left, 0), min(x1 + right, w)
+    texture, inside = motion.region_texture(
+        scene.pixels[cy0:cy1, cx0:cx1], scene.labels[cy0:cy1, cx0:cx1] == label, max(h, w)
+    )
+    oy, ox = y0 - cy0, x0 - cx0
+    rim = (geom.mask & ~inside[oy : oy + y1 - y0, ox : ox + x1 - x0]).astype(np.uint8)
+    border = (cy0 - (y0 - top), y1 + bottom - cy1, cx0 - (x0 - left), x1 + right - cx1)
+    trusted = inside.astype(np.uint8)
+    if any(border):
+        texture = cv2.copyMakeBorder(texture, *border, cv2.BORDER_REFLECT_101)
+        trusted = np.asarray(cv2.copyMakeBorder(trusted, *border, cv2.BORDER_REFLECT_101), dtype=np.uint8)
+    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim, trusted)
+
+
+class _Textures:
+    """Region textures by label, kept across updates while the mask is unchanged and they reach far enough
+    (a new one reaches a quarter further than asked, so small trajectory edits reuse it)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, RegionTexture] = {}
+        self.builds = 0
+
+    def get(self, scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, int, int, int]) -> RegionTexture:
+        key = geom.key[:-1]  # the feather does not change the texture
+        have = self.items.get(label)
+        if have is not None and have.covers(key, margins):
+            return have
+        self.builds += 1
+        tex = _region_texture(scene, label, geom, tuple(m + m // 4 + 4 for m in margins))
+        self.items[label] = tex
+        return tex
+
+    def retain(self, labels: set[int]) -> None:
+        self.items = {lab: tex for lab, tex in self.items.items() if lab in labels}
