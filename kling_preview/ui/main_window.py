@@ -343,6 +343,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         doc.stack.canRedoChanged.connect(self._update_undo_actions)
         doc.stack.undoTextChanged.connect(self._update_undo_actions)
         doc.stack.redoTextChanged.connect(self._update_undo_actions)
+        doc.stack.indexChanged.connect(self._tell_replaced_path)
         doc.targetChanged.connect(self._on_target)
         doc.clipChanged.connect(lambda _key: self.preview.clip_changed())
         doc.trajectoryChanged.connect(lambda _l: self._update_path_widgets())
@@ -463,6 +464,17 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         if change.preview:  # typing a prompt does not restart the preview's frames
             self.preview.schedule_update()
         self.validation.schedule_update()
+
+    def _tell_replaced_path(self, index: int) -> None:
+        """A freehand drag over a trajectory replaced it: say so, and how to get the old one back."""
+        stack, region = self.doc.stack, self._target_region()
+        if region is None or index != stack.count() or stack.undoText() != T.REPLACE_PATH:
+            return
+        self.statusBar().showMessage(
+            f"Replaced the trajectory of {region.name} with the one drawn ({len(region.trajectory)} points). "
+            "Ctrl+Z brings the old one back.",
+            10000,
+        )
 
     def _set_clip(self, key: str, value: object) -> None:
         """A preview clip control changed: an undo step that marks the project modified."""

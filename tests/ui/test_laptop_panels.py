@@ -192,3 +192,20 @@ def test_the_regions_list_follows_the_selection_and_rows_are_compact(window, qtb
     assert not other.details.isVisibleTo(other) and selected.details.isVisibleTo(selected)
     assert other.sizeHint().height() < selected.sizeHint().height()
     assert viewport.height() / other.sizeHint().height() > 1.5
+
+
+def test_a_freehand_drag_over_a_path_says_it_replaced_it(window, mouse, qtbot):
+    project, stack = window.project, window.doc.stack
+    water = project.regions[0].label
+    window.regions.select_label(water)
+    window.set_tool("trajectory")
+    mouse.drag([(50.0 + 4 * i, 60.0) for i in range(30)])
+    assert stack.undoText() == "Draw trajectory" and "Replaced" not in window.statusBar().currentMessage()
+    old = list(project.region(water).trajectory)
+    mouse.drag([(60.0, 200.0 + 3 * i) for i in range(30)])
+    assert project.region(water).trajectory != old and stack.undoText() == "Replace trajectory"
+    message = window.statusBar().currentMessage()
+    assert "Replaced the trajectory of Water" in message and "Ctrl+Z" in message
+    assert window.act_undo.text() == "&Undo Replace trajectory"
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, CTRL)
+    assert list(project.region(water).trajectory) == old
