@@ -172,7 +172,6 @@ def test_the_regions_list_follows_the_selection_and_rows_are_compact(window, qtb
     panel, project = window.regions, window.project
     window.regions_dock.raise_()
     window.resize(1366, 768)
-    window.resizeDocks([window.regions_dock], [200], Qt.Orientation.Vertical)
     bar = panel.scroll.verticalScrollBar()
     viewport = panel.scroll.viewport()
 
@@ -191,7 +190,7 @@ def test_the_regions_list_follows_the_selection_and_rows_are_compact(window, qtb
     selected = panel.rows[last]
     assert not other.details.isVisibleTo(other) and selected.details.isVisibleTo(selected)
     assert other.sizeHint().height() < selected.sizeHint().height()
-    assert viewport.height() / other.sizeHint().height() > 1.5
+    assert viewport.height() / other.height() > 1.5  # at 768 px (two-line rows showed about 1.2)
 
 
 def test_a_freehand_drag_over_a_path_says_it_replaced_it(window, mouse, qtbot):
