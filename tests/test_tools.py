@@ -41,3 +41,14 @@ def test_trajectory_tool_state_machine():
     assert tool.key("escape", ctx) == [T.Repaint()]  # cancels the drag in progress
     assert tool.release(T.Pointer(120, 100, button=T.Button.LEFT), ctx) == []
     assert T.bigger_brush(1) == 2 and T.smaller_brush(2) == 1 and T.smaller_brush(1) == 1
+
+
+def test_a_freehand_drag_over_a_path_is_a_named_replacement_and_on_none_a_drawing():
+    tool = T.TrajectoryTool()
+    for path, text in (((), "Draw trajectory"), (((10, 10), (50, 10)), T.REPLACE_PATH)):
+        ctx = T.Context(target=1, path=path, slop=3, drag=3)
+        tool.press(T.Pointer(100, 100, button=T.Button.LEFT), ctx)
+        tool.move(T.Pointer(130, 100, buttons=1), ctx)
+        actions = tool.release(T.Pointer(160, 110, button=T.Button.LEFT), ctx)
+        assert len(actions) == 1 and isinstance(actions[0], T.CommitPath)
+        assert actions[0].text == text and actions[0].points[0] == (100, 100)

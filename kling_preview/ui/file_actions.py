@@ -105,6 +105,7 @@ class FileActions:
             self._error("Could not open", f"{path}: {exc}")
             return False
         self.set_project(project, path)
+        self.preview.play()  # show the motion at once, for a new image as for the sample
         app_settings.add_recent_file(path)
         self._remember_dir(path)
         if notes:
@@ -145,7 +146,6 @@ class FileActions:
         if self.open_path(path):
             self.path = None  # Save asks where: the bundled sample stays untouched
             self._update_title()
-            self.preview.play()  # the sample is a demonstration: show it moving at once
 
     def open_recent(self: MainWindow, path: str) -> None:
         if not Path(path).exists():

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -41,6 +42,7 @@ from .canvas import Canvas
 from .commands import Document
 from .dialogs.help import show_about, show_shortcuts
 from .file_actions import IMAGE_PATTERNS, OPEN_FILTERS, PROJECT_SUFFIX, SAVE_FILTER, FileActions, busy_cursor
+from .input_guard import install as install_input_guard
 from .panels.kling_settings import KlingSettingsPanel
 from .panels.preview import PreviewPanel
 from .panels.regions import RegionsPanel
@@ -76,6 +78,9 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_input_guard(app)  # panels scroll under the wheel; Ctrl+Z always reaches the history
         self.doc = Document(self)
         self.path: Path | None = None  # where Save writes (.klproj), None until saved or opened from one
         self.source: Path | None = None  # the file or folder the project was opened from
@@ -174,10 +179,14 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         self.act_quit = a("&Quit", self.close, ["Ctrl+Q"])
         self.act_undo = a("&Undo", self.undo, ["Ctrl+Z"])
         self.act_redo = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        for act in (self.act_undo, self.act_redo):  # also from floating panels
+            act.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.act_add_region = a("&Add Region", self.regions.add_region, ["Ctrl+Shift+N"], "Add a motion region")
         self.act_delete_region = a("&Delete Region", self.regions.delete_selected, None,
                                    "Delete the selected region (or clear the static mask)")  # fmt: skip
-        self.act_zoom_in = a("Zoom &In", self.canvas.zoom_in, ["Ctrl+=", "Ctrl++", "Ctrl+Shift+="])
+        self.act_rename_region = a("Re&name Region", self.regions.rename_selected, ["F2"],
+                                   "Rename the selected region (or double-click its name)")  # fmt: skip
+        self.act_zoom_in = a("Zoom &In", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
         self.act_zoom_out = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
         self.act_fit = a("&Fit to Window", self.canvas.fit, ["Ctrl+0"])
         self.act_actual = a("&Actual Pixels (100 %)", self.canvas.actual_size, ["Ctrl+1"])
@@ -233,7 +242,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         act_history.setText("&History")
         m.addAction(act_history)
         m.addSeparator()
-        m.addActions([self.act_add_region, self.act_delete_region])
+        m.addActions([self.act_add_region, self.act_rename_region, self.act_delete_region])
 
         m = bar.addMenu("&View")
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
@@ -334,6 +343,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         doc.stack.canRedoChanged.connect(self._update_undo_actions)
         doc.stack.undoTextChanged.connect(self._update_undo_actions)
         doc.stack.redoTextChanged.connect(self._update_undo_actions)
+        doc.stack.indexChanged.connect(self._tell_replaced_path)
         doc.targetChanged.connect(self._on_target)
         doc.clipChanged.connect(lambda _key: self.preview.clip_changed())
         doc.trajectoryChanged.connect(lambda _l: self._update_path_widgets())
@@ -402,6 +412,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         has = self.project is not None
         for act in (
             self.act_save, self.act_save_as, self.act_export, self.act_close_project, self.act_add_region,
+            self.act_rename_region,
             self.act_delete_region, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual,
             self.act_resample, self.act_clear_path, self.act_import_tracks, self.act_export_tracks,
         ):  # fmt: skip
@@ -453,6 +464,17 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         if change.preview:  # typing a prompt does not restart the preview's frames
             self.preview.schedule_update()
         self.validation.schedule_update()
+
+    def _tell_replaced_path(self, index: int) -> None:
+        """A freehand drag over a trajectory replaced it: say so, and how to get the old one back."""
+        stack, region = self.doc.stack, self._target_region()
+        if region is None or index != stack.count() or stack.undoText() != T.REPLACE_PATH:
+            return
+        self.statusBar().showMessage(
+            f"Replaced the trajectory of {region.name} with the one drawn ({len(region.trajectory)} points). "
+            "Ctrl+Z brings the old one back.",
+            10000,
+        )
 
     def _set_clip(self, key: str, value: object) -> None:
         """A preview clip control changed: an undo step that marks the project modified."""

@@ -73,6 +73,10 @@ class Context:
     max_points: int = traj.MAX_POINTS
 
 
+#: The undo step of a freehand drag over an existing trajectory (the window names the region in the status bar).
+REPLACE_PATH = "Replace trajectory"
+
+
 # ----- actions ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BeginStroke:
@@ -331,7 +335,8 @@ class TrajectoryTool(Tool):
             if len(drawn) >= 2:
                 self.building = False
                 fitted = traj.fit_to_limit(drawn, ctx.max_points)
-                return [CommitPath(tuple(fitted), "Draw trajectory")]
+                # Drawing over a path replaces it: named so in the history, and the window says so.
+                return [CommitPath(tuple(fitted), REPLACE_PATH if ctx.path else "Draw trajectory")]
             mode = "pending"
         if mode == "pending" and self._press is not None:
             self._drawn = []

@@ -210,3 +210,23 @@ def test_closing_during_an_export_cancels_it(make_dialog, qtbot, tmp_path, monke
     assert not dialog.isVisible()
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_refusal_points_at_the_list_where_it_is_and_the_last_export_s_100_percent_goes(
+    make_dialog, qtbot, tmp_path
+):
+    project = ready_project()
+    dialog = make_dialog(project)
+    dialog.set_output_path(tmp_path / "first")
+    assert export(dialog, qtbot) == "succeeded"
+    bar = dialog.progress_bar
+    assert bar.isVisible() and bar.value() == bar.maximum()
+    project.regions[0].trajectory = [(100.0 + i, 100.0) for i in range(78)]
+    dialog.set_output_path(tmp_path / "second")
+    assert export(dialog, qtbot) == "refused"
+    assert not bar.isVisible() and bar.value() != bar.maximum()  # nothing of the first export is left
+    text = dialog.status_label.text()
+    layout = dialog.layout()
+    list_above = layout.indexOf(dialog.problem_list) < layout.indexOf(dialog.status_label)
+    assert ("above" in text and list_above) or ("below" in text and not list_above)
+    assert dialog.problem_list.isVisible() and dialog.problem_list.count() > 0

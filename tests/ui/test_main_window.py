@@ -74,6 +74,7 @@ def test_open_an_image_through_load_input(empty_window, png):
     assert win.canvas.scale == pytest.approx(win.canvas.fit_scale())
     assert app_settings.recent_files()[0] == str(png.resolve())
     assert "360 x 240" in win.size_label.text()
+    assert win.preview.is_playing()  # a new image starts moving at once, as the sample does
 
 
 def test_a_bad_file_is_a_one_line_message_and_the_project_stays(window, tmp_path, no_dialogs):

@@ -55,8 +55,8 @@ def test_rename_in_place_is_one_undoable_step(window, qtbot):
     panel, project = window.regions, window.project
     label = project.regions[0].label
     editor = panel.rows[label].name
-    editor.setFocus()
-    editor.selectAll()
+    QTest.mouseDClick(editor, LEFT)  # double-click starts the rename with the whole name selected
+    assert editor.hasFocus() and not editor.isReadOnly()
     QTest.keyClicks(editor, "River")
     QTest.keyClick(editor, Qt.Key.Key_Return)
     assert project.region(label).name == "River"

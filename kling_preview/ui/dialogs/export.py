@@ -349,7 +349,7 @@ class ExportDialog(QDialog):
             )
         elif errors:
             noun = "error" if len(errors) == 1 else "errors"
-            self._set_status(f"Kling would refuse this project ({len(errors)} {noun} below).", error=True)
+            self._set_status(f"Kling would refuse this project ({len(errors)} {noun} above).", error=True)
         return errors
 
     def _fill_problems(self, items: list, severity: str = "warning") -> None:
@@ -372,6 +372,8 @@ class ExportDialog(QDialog):
     def _start(self, fit: bool) -> None:
         if self.is_running():
             return
+        self.progress_bar.reset()  # not the previous export's 100 % while this one is checked or refused
+        self.progress_bar.setVisible(False)
         key, out = self.format, self.output_path()
         self.open_folder_button.setVisible(False)
         if out is None:
@@ -384,7 +386,7 @@ class ExportDialog(QDialog):
                 if self._size_only:
                     text = "Export refused: the image is over Kling's 10 MB. Use Downscale to fit, or make it smaller."
                 else:
-                    text = "Export refused: Kling would reject this project. Fix the errors below."
+                    text = "Export refused: Kling would reject this project. Fix the errors listed above."
                 self._set_status(text, error=True)
                 self.exportFinished.emit("refused")
                 return
@@ -466,7 +468,7 @@ class ExportDialog(QDialog):
                 f", downscaled from {w0}x{h0} to {w1}x{h1} ({fitted.scale:.0%}) to fit Kling's 10 MB"
                 " (your project keeps its size)"
             )
-        self._set_status(text + (f" ({len(notes)} {noun} below)." if notes else "."))
+        self._set_status(text + (f" ({len(notes)} {noun} above)." if notes else "."))
         self._exported = self._out if self._out.is_dir() else self._out.parent
         self.open_folder_button.setVisible(True)
         self.exportFinished.emit("succeeded")

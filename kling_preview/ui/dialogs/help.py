@@ -35,6 +35,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Z", "Undo"),
     ("Ctrl+Shift+Z / Ctrl+Y", "Redo"),
     ("Ctrl+Shift+N", "Add a motion region"),
+    ("F2 / double-click a name", "Rename a region (the selected one for F2)"),
     ("B", "Motion brush (paints the selected region)"),
     ("S", "Static brush (paints the static mask)"),
     ("E", "Eraser (erases the selected region or the static mask)"),

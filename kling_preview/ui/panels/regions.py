@@ -8,7 +8,7 @@ Selecting a row makes it the paint target. Every change goes through an undo com
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -141,7 +141,8 @@ class RegionRow(_RowBase):
         self.name = QLineEdit(self)
         self.name.setObjectName("name")
         self.name.setFrame(False)
-        self.name.setToolTip("Double-click or type to rename")
+        self.name.setToolTip("Double-click (or F2) to rename")
+        self._end_rename()  # not editable until asked: tool keys after a click must not type into it
         self.points = QLabel(self)
         self.points.setObjectName("points")
         self.kind = QComboBox(self)
@@ -174,7 +175,10 @@ class RegionRow(_RowBase):
         top.addWidget(self.eye)
         top.addWidget(self.name, 1)
         top.addWidget(self.points)
-        bottom = QHBoxLayout()
+        # Details only for the selected row: one line per region fits six of them at 768 px.
+        self.details = QWidget(self)
+        self.details.setVisible(False)
+        bottom = QHBoxLayout(self.details)
         bottom.setContentsMargins(30, 0, 0, 0)
         bottom.setSpacing(4)
         bottom.addWidget(self.kind)
@@ -185,7 +189,7 @@ class RegionRow(_RowBase):
         outer.setContentsMargins(4, 3, 4, 3)
         outer.setSpacing(2)
         outer.addLayout(top)
-        outer.addLayout(bottom)
+        outer.addWidget(self.details)
         self.watch(self.swatch, self.eye, self.name, self.kind, self.strength, self.feather)
 
         self.sync(region)
@@ -224,9 +228,36 @@ class RegionRow(_RowBase):
         )
         self.points.setStyleSheet("" if ok else "color: #e0604f;")
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.name and event.type() == QEvent.Type.MouseButtonDblClick:
+            self.activated.emit(self.label)
+            self.start_rename()
+            return True
+        return super().eventFilter(obj, event)
+
+    def set_selected(self, selected: bool) -> None:
+        super().set_selected(selected)
+        self.details.setVisible(selected)
+
+    def start_rename(self) -> None:
+        """Make the name editable and focused, all of it selected (double-click or F2)."""
+        self.name.setReadOnly(False)
+        self.name.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.name.selectAll()
+
+    def _end_rename(self) -> None:
+        self.name.setReadOnly(True)
+        self.name.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.name.deselect()
+        self.name.setCursorPosition(0)
+
     def _rename(self) -> None:
+        if self.name.isReadOnly():
+            return
         text = self.name.text().strip()
         project = self.panel.doc.project
+        self._end_rename()
         if project is None:
             return
         current = project.region(self.label).name
@@ -296,7 +327,7 @@ class RegionsPanel(QWidget):
         self._list_layout.setContentsMargins(2, 2, 2, 2)
         self._list_layout.setSpacing(2)
         self._list_layout.addStretch(1)
-        scroll = QScrollArea(self)
+        self.scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -398,6 +429,8 @@ class RegionsPanel(QWidget):
         self.header.setText(f"<b>Motion regions</b> &nbsp;{count}/{MAX_REGIONS}")
         for label, row in self.rows.items():
             row.set_selected(label == target)
+        if target in self.rows:
+            QTimer.singleShot(0, self._show_selected)  # after the rows' layout has settled
         self.static_row.set_selected(project is not None and target == STATIC)
         has = project is not None
         self.add_button.setEnabled(has)
@@ -407,7 +440,21 @@ class RegionsPanel(QWidget):
         self.up_button.setEnabled(index > 0)
         self.down_button.setEnabled(0 <= index < count - 1)
 
+    def _show_selected(self) -> None:
+        """Scroll the selected row into view (a new region, or one picked in the Kling check)."""
+        row = self.rows.get(self.doc.target) if self.doc.target is not None else None
+        if row is not None:
+            self._list.layout().activate()
+            self.scroll.ensureWidgetVisible(row, 0, 0)
+
     # ----- actions ---------------------------------------------------------------------------------
+    def rename_selected(self) -> None:
+        """F2: rename the selected region in its row."""
+        row = self.rows.get(self.doc.target) if self.doc.target is not None else None
+        if row is not None:
+            self._show_selected()
+            row.start_rename()
+
     def select_label(self, label: int) -> None:
         """Make `label` (a region or STATIC) the paint target."""
         self.doc.set_target(label)
