@@ -26,10 +26,12 @@ from PySide6.QtGui import (
     QColor,
     QKeyEvent,
     QMouseEvent,
+    QNativeGestureEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QTabletEvent,
     QTransform,
     QWheelEvent,
 )
@@ -40,6 +42,7 @@ from kling_preview.core.errors import LimitError
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
 
+from . import canvas_input as I
 from . import tools as T
 from .commands import Document
 from .painting import draw_arrow, draw_part
@@ -76,6 +79,7 @@ class Canvas(QWidget):
         super().__init__(parent)
         self.setObjectName("canvas")
         self.setMouseTracking(True)
+        self.setTabletTracking(True)  # pen hover shows the brush outline
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 150)
@@ -94,6 +98,10 @@ class Canvas(QWidget):
         self._space_used = False
         self._mouse: QPointF | None = None  # last cursor position in widget px
         self.paint_errors = 0  # paintEvent failures (logged, never raised)
+        self.pressure_enabled = I.pen_pressure_enabled()
+        self.pen_pressure: float | None = None  # the pen's pressure during a pen stroke
+        self.pen_tool: T.Tool | None = None  # the tool to go back to after the pen's eraser end
+        self.zoom_box = I.zoom_buttons(self)
         doc.projectChanged.connect(self._on_project)
         doc.masksChanged.connect(self._on_masks)
         doc.regionsChanged.connect(self._on_regions)
@@ -450,6 +458,8 @@ class Canvas(QWidget):
     def _stroke_to(self, points: tuple[T.Point, ...]) -> None:
         if self._stroke is None:
             return
+        if self.pen_pressure is not None:
+            self._stroke.radius = I.pressure_radius(self._brush_size / 2, self.pen_pressure)
         edit = self._stroke.paint(points)
         if edit is None:
             return
@@ -539,14 +549,12 @@ class Canvas(QWidget):
         self.run_actions(self.tool.double_click(self._pointer(event, T.Button.LEFT), self._context()))
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.project is None:
-            return
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if delta == 0:
-            delta = event.pixelDelta().y()
-        if delta:
-            self.zoom_by(2 ** (delta / 600), event.position())  # one notch (120) is x1.15
+        if self.project is not None:
+            I.wheel(self, event)
         event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        I.tablet(self, event)
 
     _TOOL_KEYS = {
         Qt.Key.Key_Return: "enter",
@@ -566,6 +574,8 @@ class Canvas(QWidget):
             ):
                 event.accept()
                 return True
+        if isinstance(event, QNativeGestureEvent) and self.project is not None and I.native_gesture(self, event):
+            return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -579,7 +589,20 @@ class Canvas(QWidget):
         if key in self._TOOL_KEYS and self.project is not None:
             self.run_actions(self.tool.key(self._TOOL_KEYS[key], self._context()))
             return
+        if I.arrow_key(self, event):
+            return
         super().keyPressEvent(event)
+
+    def claim_space(self) -> bool:
+        """Space pressed while another widget had the keyboard: with the pointer over the canvas it is the
+        hand (the canvas takes the keyboard and pans on drag, and its release plays nothing); else False."""
+        if self._mouse is None or not self.rect().contains(self._mouse.toPoint()):
+            return False
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._space, self._space_used = True, True
+        self._update_cursor()
+        self.update(self._brush_circle_rect())
+        return True
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
@@ -621,6 +644,7 @@ class Canvas(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        I.place_corner(self, self.zoom_box)
         if self.viewport.fit_mode:
             self.fit()
         elif self.project is not None:
