@@ -442,6 +442,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
             log.exception("stopping the preview failed")
         event.accept()
 
+
     # ----- edits -----------------------------------------------------------------------------------
     def undo(self) -> None:
         self.canvas.commit_pending()
