@@ -343,8 +343,8 @@ class Canvas(QWidget):
             wpts = [self.image_to_widget(x, y) for x, y in points]
             draw_arrow(p, wpts, color, bold=selected)
             if active and selected:
-                for i, pt in enumerate(wpts):
-                    hovered = i == overlay.hover
+                for i in self.handles_shown(wpts, overlay.hover):
+                    pt, hovered = wpts[i], i == overlay.hover
                     radius = 6.0 if hovered else 4.0
                     p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
                     p.setBrush(color if hovered else QColor(255, 255, 255))
@@ -356,6 +356,11 @@ class Canvas(QWidget):
                 pen = QPen(color, 1.5, Qt.PenStyle.DashLine)
                 p.setPen(pen)
                 p.drawLine(a, b)
+
+    def handles_shown(self, wpts: list[QPointF], hover: int | None) -> list[int]:
+        """The handles drawn of the selected path: thinned far from the cursor (`tools.handles_to_show`)."""
+        cursor = (self._mouse.x(), self._mouse.y()) if self._mouse is not None else None
+        return T.handles_to_show([(q.x(), q.y()) for q in wpts], cursor, hover)
 
     def _brush_circle_visible(self) -> bool:
         return (

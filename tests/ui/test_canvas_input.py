@@ -224,3 +224,18 @@ def test_the_pressure_menu_turns_pressure_off_and_remembers_it(window):
     assert not window.canvas.pressure_enabled and not canvas_input.pen_pressure_enabled()
     window.act_pressure.trigger()
     assert window.canvas.pressure_enabled and canvas_input.pen_pressure_enabled()
+
+
+def test_a_dense_path_on_the_canvas_shows_thinned_handles_away_from_the_cursor(window, mouse, qtbot):
+    canvas = window.canvas
+    window.set_tool("trajectory")
+    mouse.drag([(40 + 4 * i, 150.0) for i in range(48)])
+    path = window.project.region(window.doc.target).trajectory
+    assert len(path) >= 40
+    wpts = [canvas.image_to_widget(x, y) for x, y in path]
+    mouse.move(400, 300)  # away from the path
+    assert 2 <= len(canvas.handles_shown(wpts, None)) < len(path) / 2
+    mouse.move(*path[len(path) // 2])  # over it: the handles a click could grab are all there
+    shown = set(canvas.handles_shown(wpts, None))
+    assert {len(path) // 2 - 1, len(path) // 2, len(path) // 2 + 1} <= shown
+    canvas.grab()  # paints without error (the window fixture checks paint_errors)
