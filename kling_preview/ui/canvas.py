@@ -24,6 +24,7 @@ import math
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QImage,
     QKeyEvent,
     QMouseEvent,
     QNativeGestureEvent,
@@ -44,8 +45,9 @@ from kling_preview.core.project import Project
 
 from . import canvas_input as I
 from . import tools as T
+from .canvas_preview import CanvasPreview
 from .commands import Document
-from .painting import draw_arrow, draw_part
+from .painting import draw_arrow, draw_empty_hint, draw_part
 from .qimage import ImagePyramid, LabelOverlay
 from .stroke import StrokeSession
 from .viewport import Viewport
@@ -102,6 +104,7 @@ class Canvas(QWidget):
         self.pen_pressure: float | None = None  # the pen's pressure during a pen stroke
         self.pen_tool: T.Tool | None = None  # the tool to go back to after the pen's eraser end
         self.zoom_box = I.zoom_buttons(self)
+        self.preview = CanvasPreview()  # the motion played on the canvas (P)
         doc.projectChanged.connect(self._on_project)
         doc.masksChanged.connect(self._on_masks)
         doc.regionsChanged.connect(self._on_regions)
@@ -221,6 +224,18 @@ class Canvas(QWidget):
         self.viewport.pan_by(dx, dy, self.project.size, self._view_size())
         self._view_changed()
 
+    def set_preview(self, on: bool, frame: QImage | None) -> None:
+        """Play the preview on the canvas (overlays, handles and the brush hidden; tools paused) or stop."""
+        self.commit_pending()
+        self.preview.on, self.preview.frame = on, frame
+        self._update_cursor()
+        self.update()
+
+    def show_preview_frame(self, frame: QImage | None) -> None:
+        if self.preview.on:
+            self.preview.frame = frame
+            self.update()
+
     def _view_changed(self) -> None:
         self.update()
         self.zoomChanged.emit(self.scale)
@@ -284,7 +299,7 @@ class Canvas(QWidget):
         p.fillRect(clip, BACKGROUND)
         project = self.project
         if project is None or self._pyramid is None or self._overlay is None:
-            self._paint_empty(p)
+            draw_empty_hint(p, self.rect())
             return
         w, h = project.size
         inv = self.view_transform().inverted()[0]
@@ -298,29 +313,21 @@ class Canvas(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 2.0)
             draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
+            if self.preview.on:
+                self.preview.draw_frame(p, w, h)
+            else:
+                draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
             p.restore()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         frame = self.view_transform().mapRect(QRectF(0, 0, w, h))
         p.setPen(QPen(QColor(0, 0, 0, 160), 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(frame.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self.preview.on:
+            self.preview.draw_split_line(p, frame)
+            return
         self._paint_trajectories(p)
         self._paint_brush(p)
-
-    def _paint_empty(self, p: QPainter) -> None:
-        p.setPen(QColor(200, 200, 205))
-        font = p.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        p.setFont(font)
-        rect = self.rect().adjusted(20, 0, -20, -30)
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Open an image or a project (Ctrl+O)\nor drop a file here")
-        font.setPointSizeF(font.pointSizeF() / 1.4)
-        p.setFont(font)
-        p.setPen(QColor(140, 140, 148))
-        p.drawText(
-            self.rect().adjusted(20, 70, -20, 0), Qt.AlignmentFlag.AlignCenter, "File > Open Sample Project to try it"
-        )
 
     def _paint_trajectories(self, p: QPainter) -> None:
         project = self.project
@@ -369,6 +376,7 @@ class Canvas(QWidget):
             and self._mouse is not None
             and self._pan_from is None
             and not self._space
+            and not self.preview.on
         )
 
     def _brush_circle_rect(self) -> QRect:
@@ -512,7 +520,7 @@ class Canvas(QWidget):
                 self._update_cursor()
                 self.update()
             return
-        if self.project is None or self._pan_from is not None:
+        if self.project is None or self._pan_from is not None or self._preview_drag(event):
             return
         self.run_actions(self.tool.press(self._pointer(event, self._button(event)), self._context()))
 
@@ -524,7 +532,7 @@ class Canvas(QWidget):
             self._pan_from = event.position()
             self.pan_by(delta.x(), delta.y())
             return
-        if self.project is None:
+        if self.project is None or self._preview_drag(event):
             return
         x, y = self.widget_to_image(event.position())
         w, h = self.project.size
@@ -543,12 +551,20 @@ class Canvas(QWidget):
                 self._update_cursor()
                 self.update()
             return
-        if self.project is None:
+        if self.project is None or self.preview.on:
             return
         self.run_actions(self.tool.release(self._pointer(event, self._button(event)), self._context()))
 
+    def _preview_drag(self, event: QMouseEvent) -> bool:
+        """While the preview plays on the canvas the tools rest; a left drag moves the before/after line."""
+        if self.preview.on and self.preview.split is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            assert self.project is not None
+            self.preview.set_split_at(self.widget_to_image(event.position())[0], self.project.size[0])
+            self.update()
+        return self.preview.on
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._space or self.project is None:
+        if event.button() != Qt.MouseButton.LeftButton or self._space or self.project is None or self.preview.on:
             self.mousePressEvent(event)
             return
         self.run_actions(self.tool.double_click(self._pointer(event, T.Button.LEFT), self._context()))

@@ -39,6 +39,7 @@ from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
 from .canvas_input import set_pen_pressure_enabled
+from .canvas_preview import attach as attach_canvas_preview
 from .commands import Document
 from .dialogs.help import show_about, show_shortcuts
 from .file_actions import IMAGE_PATTERNS, OPEN_FILTERS, PROJECT_SUFFIX, SAVE_FILTER, FileActions, busy_cursor
@@ -97,6 +98,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         self._make_statusbar()
         self._connect()
         self.smart = SmartSelect(self)  # magic wand tool, Snap to Edges, smart brush (ui/smart_select.py)
+        self.act_canvas_preview, self.act_split = attach_canvas_preview(self)  # P, Shift+P
         self.setAcceptDrops(True)
         screen = self.screen().availableGeometry()
         self.resize(min(1440, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))

@@ -239,3 +239,50 @@ def test_a_dense_path_on_the_canvas_shows_thinned_handles_away_from_the_cursor(w
     shown = set(canvas.handles_shown(wpts, None))
     assert {len(path) // 2 - 1, len(path) // 2, len(path) // 2 + 1} <= shown
     canvas.grab()  # paints without error (the window fixture checks paint_errors)
+
+
+# ----- the preview on the canvas ---------------------------------------------------------------------------
+def test_small_screens_start_maximised():
+    from PySide6.QtCore import QRect
+
+    from kling_preview.ui.app import starts_maximised
+
+    assert starts_maximised(QRect(0, 0, 1366, 728)) and starts_maximised(QRect(0, 0, 1280, 1024))
+    assert not starts_maximised(QRect(0, 0, 1920, 1040))
+
+
+def test_p_plays_the_preview_on_the_canvas_with_overlays_hidden_and_a_split(window, mouse, qtbot):
+    from kling_preview.ui.qimage import qimage_to_rgb
+
+    canvas = window.canvas
+    mouse.drag([(100, 100), (300, 100)])  # a region tint the preview must hide
+    window.project.region(window.doc.target).trajectory = [(120.0, 100.0), (200.0, 140.0)]
+    qtbot.waitUntil(lambda: window.preview.current_image() is not None, timeout=10_000)
+    tinted = qimage_to_rgb(canvas.grab().toImage())
+    QTest.keyClick(canvas, Qt.Key.Key_P)
+    assert window.act_canvas_preview.isChecked() and canvas.preview.on and window.preview.is_playing()
+    qtbot.waitUntil(lambda: canvas.preview.frame is not None, timeout=10_000)
+    window.preview.pause()
+    frame = canvas.preview.frame
+    assert frame is window.preview.current_image()  # the panel's own frames, no second renderer
+    shown = qimage_to_rgb(canvas.grab().toImage())
+    spot = canvas.image_to_widget(200, 100).toPoint()
+    assert not np.array_equal(shown[spot.y(), spot.x()], tinted[spot.y(), spot.x()])  # no tint
+    w, h = window.project.size
+    frame_px = qimage_to_rgb(frame)[int(100 * frame.height() / h), int(200 * frame.width() / w)]
+    assert np.abs(shown[spot.y(), spot.x()].astype(int) - frame_px).max() < 40  # the frame, at canvas size
+    labels = window.project.labels.copy()
+    mouse.drag([(50, 50), (60, 60)])  # the tools rest while the preview plays
+    assert np.array_equal(window.project.labels, labels)
+    QTest.keyClick(canvas, Qt.Key.Key_P, Qt.KeyboardModifier.ShiftModifier)
+    assert canvas.preview.split == pytest.approx(0.5)
+    mouse.drag([(w * 0.5, 50), (w * 0.25, 50)])
+    assert canvas.preview.split == pytest.approx((w * 0.25 + 0.5) / w)
+    split_shot = qimage_to_rgb(canvas.grab().toImage())
+    left = canvas.image_to_widget(w * 0.1, h * 0.5).toPoint()
+    still = window.project.image.pixels[int(h * 0.5), int(w * 0.1)]
+    assert np.abs(split_shot[left.y(), left.x()].astype(int) - still).max() < 40  # "before" is the still
+    QTest.keyClick(canvas, Qt.Key.Key_P)
+    assert not canvas.preview.on and not window.act_split.isChecked()
+    back = qimage_to_rgb(canvas.grab().toImage())
+    assert np.array_equal(back[spot.y(), spot.x()], tinted[spot.y(), spot.x()])  # the tint is back

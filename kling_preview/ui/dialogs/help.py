@@ -61,6 +61,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Two-finger double tap", "Fit the image, or 100 % when fitted"),
     ("Pen eraser end", "Erase; pen pressure scales the brush (Tools > Pen Pressure)"),
     ("Space", "Play / pause the preview"),
+    ("P", "Play the preview on the canvas (overlays hidden, tools paused)"),
+    ("Shift+P", "Before / after split on the canvas preview (drag to move the line)"),
     ("F1", "Keyboard shortcuts"),
 ]
 
