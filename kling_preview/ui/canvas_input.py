@@ -100,7 +100,8 @@ def tablet(canvas: Canvas, event: QTabletEvent) -> None:
     """The pen drives the same tools as the mouse; its pressure scales the brush, its eraser end erases,
     and hovering shows the brush outline. Accepted, so Qt makes no mouse events of it as well."""
     kind = event.type()
-    canvas.pen_pressure = event.pressure() if canvas.pressure_enabled else None
+    touching = canvas.pressure_enabled and bool(event.buttons()) and kind != QEvent.Type.TabletRelease
+    canvas.pen_pressure = event.pressure() if touching else None  # a hover must not thin a later mouse stroke
     if kind == QEvent.Type.TabletPress:
         if event.pointerType() == QPointingDevice.PointerType.Eraser and canvas.tool.paints:
             canvas.pen_tool = canvas.tool
@@ -110,7 +111,6 @@ def tablet(canvas: Canvas, event: QTabletEvent) -> None:
         canvas.mouseMoveEvent(event)
     elif kind == QEvent.Type.TabletRelease:
         canvas.mouseReleaseEvent(event)
-        canvas.pen_pressure = None
         if canvas.pen_tool is not None:
             canvas.tool, canvas.pen_tool = canvas.pen_tool, None
     event.accept()

@@ -209,21 +209,19 @@ def test_the_eraser_end_erases_and_the_tool_comes_back(window, mouse):
     assert canvas.tool is tool and canvas.pen_tool is None
 
 
-def test_pen_hover_shows_the_brush_outline(window, mouse):
+def test_pen_hover_shows_the_brush_outline_and_leaves_mouse_strokes_whole(window, mouse):
     canvas = window.canvas
+    canvas.pressure_enabled = True
+    mouse.drag([(100, 100), (101, 100)])
+    by_mouse = int(np.count_nonzero(window.project.labels))
+    window.undo()
     QApplication.sendEvent(canvas, QEvent(QEvent.Type.Leave))
     assert not canvas._brush_circle_visible()
     send_tablet(canvas, QEvent.Type.TabletMove, mouse.at(120, 90), 0.0, buttons=Qt.MouseButton.NoButton)
     assert canvas._brush_circle_visible() and canvas._brush_circle_rect().contains(mouse.at(120, 90).toPoint())
     assert not np.any(window.project.labels)
-
-
-def test_the_pressure_menu_turns_pressure_off_and_remembers_it(window):
-    window.act_pressure.setChecked(True)
-    window.act_pressure.trigger()
-    assert not window.canvas.pressure_enabled and not canvas_input.pen_pressure_enabled()
-    window.act_pressure.trigger()
-    assert window.canvas.pressure_enabled and canvas_input.pen_pressure_enabled()
+    mouse.drag([(100, 100), (101, 100)])  # a light pen hover never thins a later mouse stroke
+    assert int(np.count_nonzero(window.project.labels)) == by_mouse > 0
 
 
 def test_a_dense_path_on_the_canvas_shows_thinned_handles_away_from_the_cursor(window, mouse, qtbot):
