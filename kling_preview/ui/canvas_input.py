@@ -103,7 +103,7 @@ def tablet(canvas: Canvas, event: QTabletEvent) -> None:
     touching = canvas.pressure_enabled and bool(event.buttons()) and kind != QEvent.Type.TabletRelease
     canvas.pen_pressure = event.pressure() if touching else None  # a hover must not thin a later mouse stroke
     if kind == QEvent.Type.TabletPress:
-        if event.pointerType() == QPointingDevice.PointerType.Eraser and canvas.tool.paints:
+        if event.pointerType() == QPointingDevice.PointerType.Eraser and canvas.pen_tool is None:
             canvas.pen_tool = canvas.tool
             canvas.tool = canvas.tools[T.ToolName.ERASER]
         canvas.mousePressEvent(event)

@@ -207,6 +207,10 @@ def test_the_eraser_end_erases_and_the_tool_comes_back(window, mouse):
     left = int((window.project.labels == label).sum())
     assert 0 < left < painted and window.project.labels[100, 150] == 0
     assert canvas.tool is tool and canvas.pen_tool is None
+    window.set_tool("trajectory")  # whatever the tool, the eraser end erases and adds no path point
+    pen_stroke(canvas, mouse, [(120, 100), (122, 100)], 1.0, QPointingDevice.PointerType.Eraser)
+    assert window.project.labels[100, 120] == 0 and not window.project.region(label).trajectory
+    assert canvas.tool is canvas.tools["trajectory"]
 
 
 def test_pen_hover_shows_the_brush_outline_and_leaves_mouse_strokes_whole(window, mouse):
