@@ -10,6 +10,8 @@ Starts Kling Preview's main window offscreen (or on the X display when DISPLAY i
     trajectory-tool.png    the trajectory tool on the selected region, its point handles visible
     kling-request.png      the Kling request panel: model, mode, duration, cfg_scale, prompts, camera move
     preview-playing.png    the preview panel playing the motion
+    laptop-canvas-preview.png   a 1366x768 window playing the preview on the canvas (P), overlays hidden
+    laptop-before-after.png     the same with the before/after split (Shift+P)
     export-dialog.png      the Export dialog (opened with the window's Export action) on the Kling bundle
     export-video.png       the same dialog with MP4 chosen: mode, length, frame rate and width
     shortcuts.png          the keyboard shortcuts dialog (F1)
@@ -185,6 +187,7 @@ class Screenshots:
         before = len(set(frames))
         self.wait_until(lambda: len(set(frames)) >= before + 12, "the preview to play", timeout=120)
         self.grab(window, "preview-playing.png")
+        self._shoot_laptop(window, frames)
         preview.pause()
 
         self.with_modal(window.act_export.trigger, self._shoot_export, "the Export dialog")
@@ -194,6 +197,22 @@ class Screenshots:
         window.close()
         self.wait(100)
         return self.written
+
+    def _shoot_laptop(self, window, frames: list[int]) -> None:
+        """A laptop's 1366x768 screen with the preview playing on the canvas, then split before/after."""
+        size = window.size()
+        window.resize(1366, 768)
+        window.act_canvas_preview.setChecked(True)
+        before = len(frames)
+        self.wait_until(lambda: len(frames) >= before + 12, "the canvas preview to play", timeout=120)
+        self.grab(window, "laptop-canvas-preview.png")
+        window.act_split.setChecked(True)
+        before = len(frames)
+        self.wait_until(lambda: len(frames) >= before + 6, "the split preview to play", timeout=120)
+        self.grab(window, "laptop-before-after.png")
+        window.act_canvas_preview.setChecked(False)
+        window.resize(size)
+        self.wait(300)
 
     def _shoot_export(self, dialog) -> None:
         self.wait(600)  # the dialog checks the project when it opens

@@ -52,3 +52,17 @@ def test_a_freehand_drag_over_a_path_is_a_named_replacement_and_on_none_a_drawin
         actions = tool.release(T.Pointer(160, 110, button=T.Button.LEFT), ctx)
         assert len(actions) == 1 and isinstance(actions[0], T.CommitPath)
         assert actions[0].text == text and actions[0].points[0] == (100, 100)
+
+
+def test_a_dense_path_shows_few_handles_far_from_the_cursor_and_every_one_near_it():
+    from kling_preview.ui.tools import HANDLE_GAP, HANDLE_NEAR, handles_to_show
+
+    dense = [(10.0 + 4 * i, 100.0) for i in range(48)]  # 48 points 4 screen px apart
+    far = handles_to_show(dense, cursor=(500.0, 500.0), hover=None)
+    assert far[0] == 0 and far[-1] == 47 and len(far) <= 48 * 4 / HANDLE_GAP + 2
+    near = handles_to_show(dense, cursor=(100.0, 100.0), hover=None)
+    close = [i for i, (x, _y) in enumerate(dense) if abs(x - 100.0) <= HANDLE_NEAR]
+    assert set(close) <= set(near) and len(near) < 48
+    assert 31 in handles_to_show(dense, cursor=None, hover=31)
+    sparse = [(10.0 + 40 * i, 100.0) for i in range(6)]
+    assert handles_to_show(sparse, cursor=None, hover=None) == list(range(6))

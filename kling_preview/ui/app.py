@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -56,6 +56,15 @@ def apply_dark_theme(app: QApplication) -> None:
     app.setPalette(pal)
 
 
+#: Free screen space (px) below which the window starts maximised: a laptop's 1366x768 leaves no room
+#: for window borders around the canvas and the docks.
+SMALL_SCREEN = (1400, 800)
+
+
+def starts_maximised(available: QRect) -> bool:
+    return available.width() < SMALL_SCREEN[0] or available.height() < SMALL_SCREEN[1]
+
+
 def _check_display() -> None:
     """On Linux without a screen Qt aborts with a misleading message; say what is missing instead."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
@@ -88,6 +97,8 @@ def run(path: str | None = None, sample: bool = False, argv: Sequence[str] | Non
     apply_dark_theme(app)
     install_excepthook(app)
     window = MainWindow()
+    if starts_maximised(window.screen().availableGeometry()):
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)  # show() keeps it
     window.show()
     if sample:
         window.open_sample()

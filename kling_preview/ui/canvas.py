@@ -24,12 +24,15 @@ import math
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QImage,
     QKeyEvent,
     QMouseEvent,
+    QNativeGestureEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QTabletEvent,
     QTransform,
     QWheelEvent,
 )
@@ -40,9 +43,11 @@ from kling_preview.core.errors import LimitError
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
 
+from . import canvas_input as I
 from . import tools as T
+from .canvas_preview import CanvasPreview
 from .commands import Document
-from .painting import draw_arrow, draw_part
+from .painting import draw_arrow, draw_empty_hint, draw_part
 from .qimage import ImagePyramid, LabelOverlay
 from .stroke import StrokeSession
 from .viewport import Viewport
@@ -76,6 +81,7 @@ class Canvas(QWidget):
         super().__init__(parent)
         self.setObjectName("canvas")
         self.setMouseTracking(True)
+        self.setTabletTracking(True)  # pen hover shows the brush outline
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 150)
@@ -94,6 +100,11 @@ class Canvas(QWidget):
         self._space_used = False
         self._mouse: QPointF | None = None  # last cursor position in widget px
         self.paint_errors = 0  # paintEvent failures (logged, never raised)
+        self.pressure_enabled = I.pen_pressure_enabled()
+        self.pen_pressure: float | None = None  # the pen's pressure during a pen stroke
+        self.pen_tool: T.Tool | None = None  # the tool to go back to after the pen's eraser end
+        self.zoom_box = I.zoom_buttons(self)
+        self.preview = CanvasPreview()  # the motion played on the canvas (P)
         doc.projectChanged.connect(self._on_project)
         doc.masksChanged.connect(self._on_masks)
         doc.regionsChanged.connect(self._on_regions)
@@ -213,6 +224,18 @@ class Canvas(QWidget):
         self.viewport.pan_by(dx, dy, self.project.size, self._view_size())
         self._view_changed()
 
+    def set_preview(self, on: bool, frame: QImage | None) -> None:
+        """Play the preview on the canvas (overlays, handles and the brush hidden; tools paused) or stop."""
+        self.commit_pending()
+        self.preview.on, self.preview.frame = on, frame
+        self._update_cursor()
+        self.update()
+
+    def show_preview_frame(self, frame: QImage | None) -> None:
+        if self.preview.on:
+            self.preview.frame = frame
+            self.update()
+
     def _view_changed(self) -> None:
         self.update()
         self.zoomChanged.emit(self.scale)
@@ -276,7 +299,7 @@ class Canvas(QWidget):
         p.fillRect(clip, BACKGROUND)
         project = self.project
         if project is None or self._pyramid is None or self._overlay is None:
-            self._paint_empty(p)
+            draw_empty_hint(p, self.rect())
             return
         w, h = project.size
         inv = self.view_transform().inverted()[0]
@@ -290,29 +313,21 @@ class Canvas(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 2.0)
             draw_part(p, level, sx, sy, ix0, iy0, ix1, iy1)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
+            if self.preview.on:
+                self.preview.draw_frame(p, w, h)
+            else:
+                draw_part(p, self._overlay.image, self._overlay.sx, self._overlay.sy, ix0, iy0, ix1, iy1)
             p.restore()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         frame = self.view_transform().mapRect(QRectF(0, 0, w, h))
         p.setPen(QPen(QColor(0, 0, 0, 160), 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(frame.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self.preview.on:
+            self.preview.draw_split_line(p, frame)
+            return
         self._paint_trajectories(p)
         self._paint_brush(p)
-
-    def _paint_empty(self, p: QPainter) -> None:
-        p.setPen(QColor(200, 200, 205))
-        font = p.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        p.setFont(font)
-        rect = self.rect().adjusted(20, 0, -20, -30)
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Open an image or a project (Ctrl+O)\nor drop a file here")
-        font.setPointSizeF(font.pointSizeF() / 1.4)
-        p.setFont(font)
-        p.setPen(QColor(140, 140, 148))
-        p.drawText(
-            self.rect().adjusted(20, 70, -20, 0), Qt.AlignmentFlag.AlignCenter, "File > Open Sample Project to try it"
-        )
 
     def _paint_trajectories(self, p: QPainter) -> None:
         project = self.project
@@ -335,8 +350,8 @@ class Canvas(QWidget):
             wpts = [self.image_to_widget(x, y) for x, y in points]
             draw_arrow(p, wpts, color, bold=selected)
             if active and selected:
-                for i, pt in enumerate(wpts):
-                    hovered = i == overlay.hover
+                for i in self.handles_shown(wpts, overlay.hover):
+                    pt, hovered = wpts[i], i == overlay.hover
                     radius = 6.0 if hovered else 4.0
                     p.setPen(QPen(QColor(0, 0, 0, 200), 1.5))
                     p.setBrush(color if hovered else QColor(255, 255, 255))
@@ -349,6 +364,11 @@ class Canvas(QWidget):
                 p.setPen(pen)
                 p.drawLine(a, b)
 
+    def handles_shown(self, wpts: list[QPointF], hover: int | None) -> list[int]:
+        """The handles drawn of the selected path: thinned far from the cursor (`tools.handles_to_show`)."""
+        cursor = (self._mouse.x(), self._mouse.y()) if self._mouse is not None else None
+        return T.handles_to_show([(q.x(), q.y()) for q in wpts], cursor, hover)
+
     def _brush_circle_visible(self) -> bool:
         return (
             self.project is not None
@@ -356,6 +376,7 @@ class Canvas(QWidget):
             and self._mouse is not None
             and self._pan_from is None
             and not self._space
+            and not self.preview.on
         )
 
     def _brush_circle_rect(self) -> QRect:
@@ -450,6 +471,8 @@ class Canvas(QWidget):
     def _stroke_to(self, points: tuple[T.Point, ...]) -> None:
         if self._stroke is None:
             return
+        if self.pen_pressure is not None:
+            self._stroke.radius = I.pressure_radius(self._brush_size / 2, self.pen_pressure)
         edit = self._stroke.paint(points)
         if edit is None:
             return
@@ -497,7 +520,7 @@ class Canvas(QWidget):
                 self._update_cursor()
                 self.update()
             return
-        if self.project is None or self._pan_from is not None:
+        if self.project is None or self._pan_from is not None or self._preview_drag(event):
             return
         self.run_actions(self.tool.press(self._pointer(event, self._button(event)), self._context()))
 
@@ -509,7 +532,7 @@ class Canvas(QWidget):
             self._pan_from = event.position()
             self.pan_by(delta.x(), delta.y())
             return
-        if self.project is None:
+        if self.project is None or self._preview_drag(event):
             return
         x, y = self.widget_to_image(event.position())
         w, h = self.project.size
@@ -528,25 +551,31 @@ class Canvas(QWidget):
                 self._update_cursor()
                 self.update()
             return
-        if self.project is None:
+        if self.project is None or self.preview.on:
             return
         self.run_actions(self.tool.release(self._pointer(event, self._button(event)), self._context()))
 
+    def _preview_drag(self, event: QMouseEvent) -> bool:
+        """While the preview plays on the canvas the tools rest; a left drag moves the before/after line."""
+        if self.preview.on and self.preview.split is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            assert self.project is not None
+            self.preview.set_split_at(self.widget_to_image(event.position())[0], self.project.size[0])
+            self.update()
+        return self.preview.on
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._space or self.project is None:
+        if event.button() != Qt.MouseButton.LeftButton or self._space or self.project is None or self.preview.on:
             self.mousePressEvent(event)
             return
         self.run_actions(self.tool.double_click(self._pointer(event, T.Button.LEFT), self._context()))
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.project is None:
-            return
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if delta == 0:
-            delta = event.pixelDelta().y()
-        if delta:
-            self.zoom_by(2 ** (delta / 600), event.position())  # one notch (120) is x1.15
+        if self.project is not None:
+            I.wheel(self, event)
         event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        I.tablet(self, event)
 
     _TOOL_KEYS = {
         Qt.Key.Key_Return: "enter",
@@ -566,6 +595,8 @@ class Canvas(QWidget):
             ):
                 event.accept()
                 return True
+        if isinstance(event, QNativeGestureEvent) and self.project is not None and I.native_gesture(self, event):
+            return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -579,7 +610,20 @@ class Canvas(QWidget):
         if key in self._TOOL_KEYS and self.project is not None:
             self.run_actions(self.tool.key(self._TOOL_KEYS[key], self._context()))
             return
+        if I.arrow_key(self, event):
+            return
         super().keyPressEvent(event)
+
+    def claim_space(self) -> bool:
+        """Space pressed while another widget had the keyboard: with the pointer over the canvas it is the
+        hand (the canvas takes the keyboard and pans on drag, and its release plays nothing); else False."""
+        if self._mouse is None or not self.rect().contains(self._mouse.toPoint()):
+            return False
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._space, self._space_used = True, True
+        self._update_cursor()
+        self.update(self._brush_circle_rect())
+        return True
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
@@ -621,6 +665,7 @@ class Canvas(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        I.place_corner(self, self.zoom_box)
         if self.viewport.fit_mode:
             self.fit()
         elif self.project is not None:

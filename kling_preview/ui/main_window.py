@@ -39,6 +39,8 @@ from . import tools as T
 from .autosave import attach as attach_autosave
 from .autosave import open_recovered as show_recovered
 from .canvas import Canvas
+from .canvas_input import set_pen_pressure_enabled
+from .canvas_preview import attach as attach_canvas_preview
 from .commands import Document
 from .dialogs.help import show_about, show_shortcuts
 from .file_actions import IMAGE_PATTERNS, OPEN_FILTERS, PROJECT_SUFFIX, SAVE_FILTER, FileActions, busy_cursor
@@ -101,6 +103,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         self._make_statusbar()
         self._connect()
         self.smart = SmartSelect(self)  # magic wand tool, Snap to Edges, smart brush (ui/smart_select.py)
+        self.act_canvas_preview, self.act_split = attach_canvas_preview(self)  # P, Shift+P
         self.setAcceptDrops(True)
         screen = self.screen().availableGeometry()
         self.resize(min(1440, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
@@ -190,7 +193,10 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         self.act_zoom_out = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
         self.act_fit = a("&Fit to Window", self.canvas.fit, ["Ctrl+0"])
         self.act_actual = a("&Actual Pixels (100 %)", self.canvas.actual_size, ["Ctrl+1"])
-        self.act_play = a("&Play / Pause Preview", self.toggle_play, ["Space"])
+        self.act_play = a("&Play / Pause Preview", self._space_key, ["Space"])
+        self.act_pressure = a("Pen &Pressure Sets Brush Size", self._set_pen_pressure, None,
+                              "A pen's pressure scales the brush (the full size when off)", checkable=True)  # fmt: skip
+        self.act_pressure.setChecked(self.canvas.pressure_enabled)
         self.act_bigger = a("&Larger Brush", self.bigger_brush, ["]"])
         self.act_smaller = a("&Smaller Brush", self.smaller_brush, ["["])
         self.act_resample = a("&Resample Trajectory", self.resample_trajectory, None,
@@ -257,6 +263,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         m.addActions(list(self.tool_actions.values()))
         m.addSeparator()
         m.addActions([self.act_smaller, self.act_bigger])
+        m.addAction(self.act_pressure)
         m.addSeparator()
         m.addActions([self.act_resample, self.act_clear_path])
 
@@ -572,6 +579,15 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
 
     def toggle_play(self) -> None:
         self.preview.toggle_play()
+
+    def _set_pen_pressure(self, on: bool) -> None:
+        self.canvas.pressure_enabled = on
+        set_pen_pressure_enabled(on)
+
+    def _space_key(self) -> None:
+        """Space when the canvas lacks the keyboard: the hand over the canvas, else play / pause."""
+        if not self.canvas.claim_space():
+            self.toggle_play()
 
     # ----- status bar ------------------------------------------------------------------------------
     def _show_position(self, pos: tuple[float, float] | None) -> None:

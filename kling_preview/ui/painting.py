@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 
@@ -57,3 +57,17 @@ def draw_arrow(p: QPainter, pts: list[QPointF], color: QColor, bold: bool) -> No
     if head is not None:
         p.setPen(QPen(QColor(0, 0, 0, 200), 1.2))
         p.drawPolygon(head)
+
+
+def draw_empty_hint(p: QPainter, area: QRect) -> None:
+    """What an empty canvas says: how to start."""
+    p.setPen(QColor(200, 200, 205))
+    font = p.font()
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    p.setFont(font)
+    p.drawText(area.adjusted(20, 0, -20, -30), Qt.AlignmentFlag.AlignCenter,
+               "Open an image or a project (Ctrl+O)\nor drop a file here")  # fmt: skip
+    font.setPointSizeF(font.pointSizeF() / 1.4)
+    p.setFont(font)
+    p.setPen(QColor(140, 140, 148))
+    p.drawText(area.adjusted(20, 70, -20, 0), Qt.AlignmentFlag.AlignCenter, "File > Open Sample Project to try it")

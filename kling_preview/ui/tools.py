@@ -19,6 +19,7 @@ Gestures (what Photoshop, Krita and labelme users expect):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -415,3 +416,27 @@ def bigger_brush(size: int) -> int:
 def smaller_brush(size: int) -> int:
     """Next size down for `[`."""
     return max(MIN_BRUSH, min(size - 1, int(round(size / 1.2))))
+
+
+#: Screen px between two drawn handles of a path far from the cursor, and the reach (screen px) of the
+#: cursor within which every handle is drawn.
+HANDLE_GAP = 16.0
+HANDLE_NEAR = 56.0
+
+
+def handles_to_show(
+    points: Sequence[Point], cursor: Point | None, hover: int | None, gap: float = HANDLE_GAP, near: float = HANDLE_NEAR
+) -> list[int]:
+    """Which handles of a path (in screen px) to draw. Why: a freehand path has up to 77 points, and 77
+    white dots hide the path and the photo under it. The ends, the hovered point and every point near the
+    cursor are drawn (what a click would grab); elsewhere only one every `gap` px along the path."""
+    shown: list[int] = []
+    last: Point | None = None
+    end = len(points) - 1
+    for i, p in enumerate(points):
+        close = cursor is not None and _dist(p, cursor) <= near
+        spaced = last is None or _dist(p, last) >= gap
+        if i in (0, end) or i == hover or close or spaced:
+            shown.append(i)
+            last = p
+    return shown

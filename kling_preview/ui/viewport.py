@@ -95,3 +95,41 @@ class Viewport:
         keep_x, keep_y = min(KEEP_VISIBLE, sw), min(KEEP_VISIBLE, sh)
         self.ox = min(max(self.ox, keep_x - sw), view[0] - keep_x)
         self.oy = min(max(self.oy, keep_y - sh), view[1] - keep_y)
+
+
+#: Widget px a touchpad scroll of one notch's worth (angle 120) pans, like a scroll area's three lines.
+PAN_PER_NOTCH = 60.0
+#: Widget px an arrow key pans the canvas (Shift: ARROW_PAN_BIG).
+ARROW_PAN = 40.0
+ARROW_PAN_BIG = 200.0
+
+
+@dataclass(frozen=True)
+class WheelIntent:
+    """What one wheel event asks of the canvas: a zoom factor around the cursor, or a pan (widget px)."""
+
+    zoom: float = 1.0
+    dx: float = 0.0
+    dy: float = 0.0
+
+
+def wheel_intent(angle: tuple[int, int], pixel: tuple[int, int], ctrl: bool, shift: bool, phased: bool) -> WheelIntent:
+    """Zoom or pan for a wheel event. Why these rules: a laptop's two-finger scroll must pan (both axes)
+    as in every other app, Ctrl+scroll (and the pinch that some systems send as it) zooms, Shift+scroll
+    and a sideways swipe pan sideways; a mouse wheel's whole notches, with no scroll phase, keep zooming
+    around the cursor as before. A touchpad shows itself by a pixel delta, a phase, or part notches."""
+    ax, ay = angle
+    px, py = pixel
+    if ctrl:
+        delta = ay or ax or py or px
+        return WheelIntent(zoom=2 ** (delta / 600)) if delta else WheelIntent()  # one notch is x1.15
+    touchpad = bool(px or py) or phased or ax % 120 != 0 or ay % 120 != 0
+    if touchpad:
+        dx, dy = (float(px), float(py)) if (px or py) else (ax * PAN_PER_NOTCH / 120, ay * PAN_PER_NOTCH / 120)
+    elif shift or ax:
+        dx, dy = ax * PAN_PER_NOTCH / 120, ay * PAN_PER_NOTCH / 120
+    else:
+        return WheelIntent(zoom=2 ** (ay / 600)) if ay else WheelIntent()
+    if shift and dx == 0:
+        dx, dy = dy, 0.0  # Shift turns a vertical scroll sideways (macOS does it before Qt does)
+    return WheelIntent(dx=dx, dy=dy)

@@ -264,3 +264,23 @@ def test_destroying_the_panel_stops_the_thread(qtbot):
     with qtbot.waitSignal(widget.destroyed, timeout=5_000):
         widget.deleteLater()
     assert not worker.is_running()
+
+
+def test_paths_over_the_preview_end_in_an_arrowhead(qtbot):
+    from PySide6.QtGui import QColor, QImage
+
+    from kling_preview.ui.panels.preview import FrameView
+
+    view = FrameView()
+    qtbot.addWidget(view)
+    view.resize(400, 200)
+    still = QImage(400, 200, QImage.Format.Format_RGB888)
+    still.fill(QColor(40, 40, 40))
+    view.set_image(still)
+    view.set_overlay([(QColor(255, 0, 0), [(0.1, 0.5), (0.8, 0.5)])], [])
+    rgb = pixels(view.grab().toImage())
+    tip_x, y = int(0.8 * 400), 100
+    # 2 px off the line's axis, a few px before the tip, only an arrowhead is red
+    beside = rgb[y + 2, tip_x - 8]
+    assert beside[0] > 150 and beside[1] < 80
+    assert rgb[y + 2, int(0.5 * 400)][0] < 100  # the line itself is thinner than that

@@ -55,9 +55,15 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+-", "Zoom out"),
     ("Ctrl+0", "Fit the image in the window"),
     ("Ctrl+1", "Actual pixels (100 %)"),
-    ("Mouse wheel", "Zoom around the cursor"),
-    ("Space+drag / middle drag", "Pan"),
+    ("Mouse wheel / Ctrl+scroll / pinch", "Zoom around the cursor (the fingers on a touchpad)"),
+    ("Two-finger scroll / Shift+wheel", "Pan (Shift: sideways)"),
+    ("Space+drag / middle drag", "Pan (Space: with the pointer over the canvas)"),
+    ("Arrow keys / Shift+arrow keys", "Pan the canvas a little / a lot"),
+    ("Two-finger double tap", "Fit the image, or 100 % when fitted"),
+    ("Pen eraser end", "Erase; pen pressure scales the brush (Tools > Pen Pressure)"),
     ("Space", "Play / pause the preview"),
+    ("P", "Play the preview on the canvas (overlays hidden, tools paused)"),
+    ("Shift+P", "Before / after split on the canvas preview (drag to move the line)"),
     ("F1", "Keyboard shortcuts"),
 ]
 

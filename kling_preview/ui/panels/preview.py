@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from kling_preview.core import limits, render
 from kling_preview.core.project import PREVIEW_MODES, ClipMode
 from kling_preview.core.trajectory import position_at
+from kling_preview.ui.painting import draw_arrow
 from kling_preview.ui.worker import RenderWorker, describe_exception
 
 DEBOUNCE_MS = 30
@@ -112,24 +113,11 @@ class FrameView(QWidget):
             return QPointF(target.x() + p[0] * target.width(), target.y() + p[1] * target.height())
 
         for color, points in self._paths:
-            path = QPainterPath(at(points[0]))
-            for p in points[1:]:
-                path.lineTo(at(p))
-            painter.setPen(_pen(QColor(0, 0, 0, 160), 4))
-            painter.drawPath(path)
-            painter.setPen(_pen(color, 2))
-            painter.drawPath(path)
-            painter.setBrush(color)
-            painter.drawEllipse(at(points[0]), 3.5, 3.5)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            draw_arrow(painter, [at(p) for p in points], color, bold=False)  # the way it moves, as on the canvas
         for color, p in self._markers:
             painter.setPen(QPen(QColor("white"), 2))
             painter.setBrush(color)
             painter.drawEllipse(at(p), 5.5, 5.5)
-
-
-def _pen(color: QColor, width: float) -> QPen:
-    return QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 
 
 class PreviewPanel(QWidget):
