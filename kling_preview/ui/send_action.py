@@ -19,7 +19,20 @@ def attach_send(window: Any) -> SentTasksPanel:
     """Add the Kling tasks dock and the Send and Compare actions to `window` (a MainWindow)."""
     panel = SentTasksPanel(parent=window)
     window.sent_tasks = panel
-    window.sent_tasks_dock = window._dock("Kling tasks", "sentTasksDock", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    # A tab beside the Kling check and History: on a 768 px laptop screen a bottom dock would take the canvas's
+    # height for a list that is empty until the first task is sent. It comes to the front when one is.
+    window.sent_tasks_dock = tasks_dock = window._dock("Kling tasks", "sentTasksDock", panel, right)
+    window.tabifyDockWidget(window.history_dock, tasks_dock)
+    window.validation_dock.raise_()
+    known = [len(panel.tasks)]
+
+    def raise_on_new_task() -> None:
+        if len(panel.tasks) > known[0]:
+            tasks_dock.raise_()
+        known[0] = len(panel.tasks)
+
+    panel.changed.connect(raise_on_new_task)
     action = window.addAction("Send to &Kling...")
     action.setObjectName("sendToKlingAction")
     action.setStatusTip("Submit the request Export would write to Kling's API (spends credits)")
@@ -41,7 +54,6 @@ def attach_send(window: Any) -> SentTasksPanel:
     panel.message.connect(lambda line: window.statusBar().showMessage(line, 8000))
     video = KlingVideoPanel(window)
     window.kling_video = video
-    right = Qt.DockWidgetArea.RightDockWidgetArea
     window.kling_video_dock = dock = window._dock("Kling video", "klingVideoDock", video, right)
     window.splitDockWidget(window.preview_dock, dock, Qt.Orientation.Vertical)  # both in view at once
     dock.hide()  # until there is a video to show

@@ -31,12 +31,13 @@ from kling_preview.core.errors import Cancelled
 from kling_preview.core.masks import STATIC, MaskEdit
 
 from . import tools as T
+from .tool_widgets import tool_icon
 from .worker import BackgroundJob, ProgressFn, describe_exception, run_in_background
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-WAND = "magic_wand"
+WAND = T.ToolName.MAGIC_WAND
 
 
 class WandTool(T.Tool):
@@ -129,6 +130,7 @@ class SmartSelect(QObject):
         w = self.window
         tip = "Magic wand (W): click takes the area under the cursor, Shift+click adds, Alt+click removes"
         self.act_wand = w._action("&Magic Wand", None, ["W"], tip, checkable=True)
+        self.act_wand.setIcon(tool_icon(WAND))
         self.act_wand.setData(WAND)
         self.act_wand.triggered.connect(lambda _checked=False: w.set_tool(WAND))
         w.tool_group.addAction(self.act_wand)

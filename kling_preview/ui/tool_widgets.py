@@ -53,6 +53,14 @@ def tool_icon(name: str, size: int = 28) -> QIcon:
             )
             p.setBrush(ink)
             p.drawEllipse(QPointF(s * 0.12, s * 0.82), 2.5, 2.5)
+        elif name == T.ToolName.MAGIC_WAND:
+            p.setPen(QPen(ink, 2.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawLine(QPointF(s * 0.14, s * 0.88), QPointF(s * 0.6, s * 0.42))
+            star = QColor(255, 214, 90)
+            p.setPen(QPen(star, 1.8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            cx, cy, r = s * 0.74, s * 0.27, s * 0.16
+            for dx, dy in ((1, 0), (0, 1), (0.7, 0.7), (0.7, -0.7)):
+                p.drawLine(QPointF(cx - dx * r, cy - dy * r), QPointF(cx + dx * r, cy + dy * r))
     finally:
         p.end()
     return QIcon(pix)

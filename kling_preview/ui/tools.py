@@ -36,6 +36,7 @@ class ToolName(StrEnum):
     STATIC_BRUSH = "static_brush"
     ERASER = "eraser"
     TRAJECTORY = "trajectory"
+    MAGIC_WAND = "magic_wand"  # the smart-selection tool (ui/smart_select.py)
 
 
 class Button(IntEnum):

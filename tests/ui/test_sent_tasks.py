@@ -139,6 +139,10 @@ def test_send_to_kling_from_the_file_menu_asks_first(qtbot, window, server, send
         return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", question)
+    # The tasks list is a tab on the right, behind the Kling check, until there is a task to follow.
+    tabs = window.tabifiedDockWidgets(window.sent_tasks_dock)
+    assert window.dockWidgetArea(window.sent_tasks_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.validation_dock in tabs and window.sent_tasks_dock.visibleRegion().isEmpty()
     file_menu = window.menuBar().actions()[0].menu()
     assert window.act_send in file_menu.actions()
     window.act_send.trigger()  # declined: nothing is sent
@@ -148,6 +152,7 @@ def test_send_to_kling_from_the_file_menu_asks_first(qtbot, window, server, send
         window.act_send.trigger()
     assert window.sent_tasks.table.rowCount() == 1
     assert cell(window.sent_tasks, 0, 0) in server.tasks
+    assert not window.sent_tasks_dock.visibleRegion().isEmpty()  # the new task's tab came to the front
 
 
 def test_cost_follows_model_mode_and_duration():

@@ -13,6 +13,7 @@ from kling_preview.core.images import decode_image, encode_png
 from kling_preview.core.masks import STATIC
 from kling_preview.core.project import Project
 from kling_preview.ui import smart_select
+from kling_preview.ui import tools as T
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 ALT = Qt.KeyboardModifier.AltModifier
@@ -205,3 +206,10 @@ def test_undo_while_edges_are_looked_for_drops_the_result(qtbot, window, mouse, 
     qtbot.wait(50)
     assert not (project.labels == water).any()
     assert not window.doc.stack.canUndo()
+
+
+def test_the_wand_is_a_tool_among_the_others_with_its_own_icon(window):
+    """W picks it like T picks the trajectory tool; its toolbar button shows an icon, not a word."""
+    act = window.tool_actions[T.ToolName.MAGIC_WAND]
+    assert act is window.smart.act_wand and act.isCheckable() and not act.icon().isNull()
+    assert [s.toString() for s in act.shortcuts()] == ["W"]
