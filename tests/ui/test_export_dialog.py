@@ -6,22 +6,17 @@ import json
 import threading
 
 import av
-from conftest import make_project
+from export_cases import ready_project as shared_ready_project
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog
 
 from kling_preview.core import video
-from kling_preview.core.project import STATIC
 
 
 def ready_project():
-    """320x320, one painted region with a trajectory starting on it and a static area; a 1 s 8 fps clip."""
-    project = make_project(320, 320, seed=7)
-    region = project.add_region()
-    project.paint(region.label, [(100, 100)], 30)
-    region.trajectory = [(100.0, 100.0), (200.0, 160.0)]
-    project.paint(STATIC, [(250, 260)], 30)
+    """The shared ready project with a 1 s 8 fps clip."""
+    project = shared_ready_project()
     project.clip.seconds = 1.0
     project.clip.fps = 8
     return project

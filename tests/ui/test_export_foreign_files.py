@@ -4,27 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_project
-from PySide6.QtCore import Qt
+from export_cases import click_export, ready_project
 from PySide6.QtWidgets import QMessageBox
 
-from kling_preview.core.project import STATIC
 from kling_preview.core.spec.kling import export_bundle
-
-
-def ready_project():
-    project = make_project(320, 320, seed=7)
-    region = project.add_region()
-    project.paint(region.label, [(100, 100)], 30)
-    region.trajectory = [(100.0, 100.0), (200.0, 160.0)]
-    project.paint(STATIC, [(250, 260)], 30)
-    return project
-
-
-def click_export(dialog, qtbot) -> str:
-    with qtbot.waitSignal(dialog.exportFinished, timeout=30_000) as blocker:
-        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
-    return blocker.args[0]
 
 
 def files(folder: Path) -> dict[str, bytes]:

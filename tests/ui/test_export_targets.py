@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import json
 
-from conftest import make_project
+from export_cases import click_export as export
+from export_cases import ready_project
 from peers import ati_get_tracks_inference, kjnodes_parse_json_tracks, piapi_check_task, spline_editor_parse
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from kling_preview.core.project import STATIC
 from kling_preview.ui.dialogs.export import PATHS_NOTE
-
-
-def ready_project():
-    project = make_project(320, 320, seed=7)
-    region = project.add_region()
-    project.paint(region.label, [(100, 100)], 30)
-    region.trajectory = [(100.0, 100.0), (200.0, 160.0)]
-    project.paint(STATIC, [(250, 260)], 30)
-    return project
-
-
-def export(dialog, qtbot) -> str:
-    with qtbot.waitSignal(dialog.exportFinished, timeout=30_000) as blocker:
-        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
-    return blocker.args[0]
 
 
 def choose(qtbot, combo, key: str) -> None:

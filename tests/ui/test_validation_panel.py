@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_project
+from export_cases import ready_project
 from PySide6.QtCore import Qt
 
-from kling_preview.core.project import STATIC
 from kling_preview.core.spec.rules import Problem, validate_project
 from kling_preview.ui.panels.validation import ValidationPanel, summarize
-
-
-def ready_project():
-    """320x320, one painted region with a short trajectory starting on it, a static area: Kling accepts it."""
-    project = make_project(320, 320, seed=5)
-    region = project.add_region()
-    project.paint(region.label, [(100, 100)], 30)
-    region.trajectory = [(100.0, 100.0), (200.0, 160.0)]
-    project.paint(STATIC, [(250, 260)], 30)
-    return project
 
 
 def check(panel, qtbot, project) -> None:
@@ -38,13 +27,13 @@ def panel(qtbot):
 
 
 def test_a_ready_project_says_so(panel, qtbot):
-    check(panel, qtbot, ready_project())
+    check(panel, qtbot, ready_project(seed=5))
     assert panel.summary() == "Ready for Kling"
     assert panel.list.count() == 0
 
 
 def test_a_78_point_trajectory_is_listed_and_clicking_selects_its_region(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     second = project.add_region()
     project.paint(second.label, [(60, 250)], 20)
     second.trajectory = [(40.0 + i, 250.0) for i in range(78)]
@@ -64,7 +53,7 @@ def test_a_78_point_trajectory_is_listed_and_clicking_selects_its_region(panel, 
 
 
 def test_activating_with_the_keyboard_selects_the_region(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     project.regions[0].trajectory = [(100.0, 100.0)]
     check(panel, qtbot, project)
     panel.list.setFocus()
@@ -75,7 +64,7 @@ def test_activating_with_the_keyboard_selects_the_region(panel, qtbot):
 
 
 def test_a_project_wide_problem_emits_nothing(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     project.kling.cfg_scale = 3.0
     check(panel, qtbot, project)
     problems = panel.problems
@@ -89,7 +78,7 @@ def test_a_project_wide_problem_emits_nothing(panel, qtbot):
 
 
 def test_schedule_update_rechecks_after_an_edit(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     check(panel, qtbot, project)
     assert panel.summary() == "Ready for Kling"
     project.regions[0].trajectory = [(100.0 + i, 100.0) for i in range(80)]
@@ -102,7 +91,7 @@ def test_schedule_update_rechecks_after_an_edit(panel, qtbot):
 
 
 def test_errors_come_before_warnings_with_their_icons(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     project.regions[0].trajectory = [(300.0, 300.0), (310.0, 300.0)]  # starts outside its mask: a warning
     extra = project.add_region()
     project.paint(extra.label, [(60, 250)], 20)  # painted, no trajectory: an error
@@ -115,7 +104,7 @@ def test_errors_come_before_warnings_with_their_icons(panel, qtbot):
 
 
 def test_no_project_clears_the_list(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     project.regions[0].trajectory = []
     check(panel, qtbot, project)
     assert panel.list.count() > 0
@@ -125,7 +114,7 @@ def test_no_project_clears_the_list(panel, qtbot):
 
 
 def test_the_first_check_waits_for_the_image_encoding_off_the_gui_thread(panel, qtbot):
-    project = ready_project()
+    project = ready_project(seed=5)
     panel.set_project(project)
     assert panel.summary() == "Checking…"
     panel.schedule_update()  # an edit meanwhile is covered by the check that follows
