@@ -154,3 +154,18 @@ def test_a_flowing_region_in_kling_mode_keeps_its_detail_and_starts_as_the_sourc
     rows = slice(10, 80)
     mirrored = np.stack([src[rows, 40 - j] for j in range(30)], axis=1)
     assert mean_diff(moved[rows, :30], mirrored, np.ones(mirrored.shape[:2], bool)) > 10
+
+
+def test_a_flowing_region_in_kling_mode_never_fades_back_to_the_still():
+    """A clip is not a loop: at every cycle boundary and at the clip's end the region still shows the texture
+    streaming, not the source again (restarting a phase where it began faded back to the still each cycle)."""
+    p, mask = sky_project()
+    r = render.Renderer(render.snapshot(p, None, "kling", quality="live"))
+    src = r.scene.pixels
+    core = inner(mask, 6) & (np.arange(H) >= 6)[:, None]
+    entry = r.cache_entry(p.regions[0].label)
+    cycle = r.scene.period / entry.cycles
+    assert entry.cycles >= 2  # the clip spans several cycles, so there are boundaries to look at
+    middle = mean_diff(r.frame(0.5 * cycle), src, core)
+    for t in [k * cycle for k in range(1, entry.cycles)] + [r.scene.seconds]:
+        assert mean_diff(r.frame(t), src, core) > 0.5 * middle, t

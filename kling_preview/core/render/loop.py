@@ -241,13 +241,32 @@ def flow_phases(
     """(seconds of travel along the flow, across it, weight) of each flow-map phase at time t; a phase
     whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period.
 
-    `kling`: a clip rather than a loop, so phase 0 starts at full weight from the still (no travel) and
-    the texture advects continuously from the first frame on.
+    `kling`: a clip rather than a loop (see `_kling_phases`).
     """
+    if kling:
+        return _kling_phases(t, period / cycles)
     cycle = period / cycles
-    origin = 0.5 if kling else 0.0
-    phi0, phi1, w0 = motion.loop_phase(t + (origin if kling else offset) * cycle, period, cycles)
-    phases = [(-(phi0 - origin) * cycle, 0.0, w0), (-(phi1 - origin) * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
+    phi0, phi1, w0 = motion.loop_phase(t + offset * cycle, period, cycles)
+    phases = [(-phi0 * cycle, 0.0, w0), (-phi1 * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
+    return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
+
+
+def _kling_phases(t: float, cycle: float) -> list[tuple[float, float, float]]:
+    """Kling mode's phases: phase 0 starts at full weight from the still, so the first frame is the source
+    and the texture streams from there on. A phase restarts (at zero weight) on another side of the flow
+    each cycle: restarting where it began would cross-fade the clip back to the still every cycle, and at
+    the clip's end. The sides stay within one SIDE_SHIFT, the reach the region's texture margin covers."""
+    x0 = t / cycle + 0.5
+    x1 = x0 + 0.5
+    k0, k1 = math.floor(x0), math.floor(x1)
+    phi0, phi1 = x0 - k0, x1 - k1
+    w0 = 1.0 - abs(1.0 - 2.0 * phi0)
+    side0 = 0.0 if k0 == 0 else (1.0 if k0 % 2 else -1.0)
+    side1 = 0.5 if k1 % 2 else -0.5
+    phases = [
+        (-(phi0 - 0.5) * cycle, side0 * SIDE_SHIFT * cycle, w0),
+        (-(phi1 - 0.5) * cycle, side1 * SIDE_SHIFT * cycle, 1.0 - w0),
+    ]
     return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
 
 
