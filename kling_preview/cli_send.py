@@ -144,15 +144,16 @@ def _fetch(client: Any, task: Any, args: argparse.Namespace) -> int:
     if not task.video_urls:
         _say(f"error: task {task.task_id} succeeded but returned no video")
         return EXIT_FAILED
+    resume = f"kling-preview status {task.task_id} --wait -o {_dir_hint(args)}"
     try:
         written = download_videos(client, task, Path(args.output or "."), _backoff(args))
     except KeyboardInterrupt:
         _say(f"error: task {task.task_id}: stopped downloading (Ctrl+C)")
-        _say(f"hint: resume with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
+        _say(f"hint: resume with: {resume}")
         return EXIT_STOPPED
     except KlingAPIError as exc:
         _say(f"error: {exc}")
-        _say(f"hint: resume the download with: kling-preview status {task.task_id} --wait -o {_dir_hint(args)}")
+        _say(f"hint: resume the download with: {resume}")
         return EXIT_FAILED
     for path in written:
         print(f"wrote {path}")

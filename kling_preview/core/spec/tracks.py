@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..edits import ImportTracks, fit_tracks
 from ..errors import InvalidError, SpecError, UnreadableError
 from ..fileio import atomic_write_bytes
 from ..limits import MAX_TRACK_FILE_BYTES, read_input_file
 from ..project import MAX_REGIONS, Project
 from ..projectfile import COORD_LIMIT
-from ..trajectory import MAX_POINTS, Point, fit_to_limit, resample, scale_points
+from ..trajectory import MAX_POINTS, Point, resample, scale_points
 from . import ati, kjnodes
 from .kling import loads_json
 from .rules import is_number, json_type
@@ -258,14 +259,11 @@ def apply_tracks(project: Project, found: TrackFile, label: str) -> list[str]:
     Kling's 77 points when longer; tracks beyond six are left out (a note says which).
     """
     tracks, notes = image_tracks(found, project.size, label)
-    used = tracks[:MAX_REGIONS]
-    for i, points in enumerate(used):
-        region = project.regions[i] if i < len(project.regions) else project.add_region()
-        region.trajectory = fit_to_limit(points)
-    long = sum(1 for t in used if len(t) > MAX_POINTS)
-    if long:
-        notes.append(f"{label}: {long} of the trajectories resampled to Kling's {MAX_POINTS} points")
-    if len(tracks) > MAX_REGIONS:
+    fit = fit_tracks(tracks)
+    ImportTracks(fit.used).apply(project)  # the app's import, without the undo history
+    if fit.shortened:
+        notes.append(f"{label}: {fit.shortened} of the trajectories resampled to Kling's {MAX_POINTS} points")
+    if fit.left_out:
         notes.append(
             f"{label}: {len(tracks)} trajectories, Kling accepts {MAX_REGIONS}: "
             f"trajectories {MAX_REGIONS + 1} to {len(tracks)} left out"
