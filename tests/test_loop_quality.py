@@ -113,14 +113,13 @@ def grain_project() -> tuple[Project, np.ndarray]:
     return p, mask
 
 
-@pytest.mark.parametrize(("quality", "kept"), [("live", 0.8), ("best", 0.855)])
-def test_detail_does_not_pulse_as_the_texture_slides_by_sub_pixel_steps(quality, kept):
+def test_export_quality_detail_does_not_pulse_as_the_texture_slides_by_sub_pixel_steps():
     p, mask = grain_project()
-    r = render.Renderer(render.snapshot(p, None, "loop", quality=quality))
+    r = render.Renderer(render.snapshot(p, None, "loop", quality="best"))
     core = inner(mask)
     energies = [band_energy(r.frame(t), core) for t in r.times()]
-    # Sampled bilinearly from the texture itself, this swung by a fifth (0.77 live, 0.84 best).
-    assert min(energies) / max(energies) > kept
+    # Sampled bilinearly from the texture itself (as the live preview does), this swings by a sixth.
+    assert min(energies) / max(energies) > 0.855
 
 
 def test_velocity_is_not_feathered_only_the_composite_is():

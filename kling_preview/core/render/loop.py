@@ -47,14 +47,15 @@ DETAIL_BOX = 0.02
 #: Step between regions' phase offsets (the golden ratio's fraction spreads any number of them evenly).
 PHASE_STEP = 0.6180339887
 #: Resampling blurs: bilinear interpolation at a fractional offset of half a pixel on both axes loses an
-#: eighth of the fine detail and none at a whole pixel, so detail pulsed as the texture slid (the frames'
-#: band-pass energy swung by 20%). The warp samples a copy of the texture upsampled this many times
-#: (bicubic, once per build): a bilinear sample between its pixels loses little at any offset. It costs
-#: about 1.15x a remap of the original (a bicubic remap costs 6-8x).
-TEXTURE_ZOOM = 2
-#: What the upsampling and the sampling still lose on average is made up by sharpening the texture once
-#: (before upsampling) by a 3-tap [-c, 1 + 2c, -c] per axis: detail kept about 0.95-1.05 of the still's.
-SHARPEN = 0.05
+#: eighth of the fine detail and none at a whole pixel, so detail pulses as the texture slides (the frames'
+#: band-pass energy swung by a fifth). At best quality the warp samples a copy of the texture upsampled
+#: this many times (bicubic, once per build): a bilinear sample between its pixels loses little at any
+#: offset, for about 1.15x the remap (a bicubic remap costs 6-8x). The live preview keeps 1: its frame
+#: budget is tight and the proxy is shown small.
+TEXTURE_ZOOM = {"live": 1, "best": 2}
+#: What sampling still loses on average is made up by sharpening the texture once (before upsampling) by
+#: a 3-tap [-c, 1 + 2c, -c] per axis, c by zoom: detail kept about 0.95-1.05 of the still's at zoom 2.
+SHARPEN = {1: 0.1, 2: 0.05}
 #: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
 #: inside the region's trusted interior.
 VALID_RAMP = 0.02
@@ -75,7 +76,7 @@ class FieldEntry:
     (flow) or the ambient B; neither is feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha
     the composite uses. `grid` holds the coordinates on `pixels` of the box's first rows (plus a halo for
     the local mean): a stripe starting at box row k samples the texture rows from k on through the same
-    grid. `pixels` is what the warp samples: the region's texture upsampled TEXTURE_ZOOM times, with the
+    grid. `pixels` is what the warp samples: the region's texture upsampled `zoom` times, with the
     soft trusted-interior weight as a fourth channel at best quality.
     """
 
@@ -99,6 +100,7 @@ class FieldEntry:
     best: bool
     low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
     high: tuple[float, ...]  # contrast never leaves the colours the region has
+    zoom: int  # pixels is the texture upsampled this many times (TEXTURE_ZOOM)
 
 
 class _Fields:
@@ -181,15 +183,17 @@ class _Fields:
         region = scene.pixels[y0:y1, x0:x1][geom.mask]
         low = (*(float(v) for v in region.min(axis=0)), 0.0)
         high = (*(float(v) for v in region.max(axis=0)), 255.0)
-        taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
+        zoom = TEXTURE_ZOOM[scene.quality]
+        c = SHARPEN[zoom]
+        taps = np.array([-c, 1.0 + 2.0 * c, -c], np.float32)
         pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
         if best and tex.trusted is not None:
             ramp = max(1.0, VALID_RAMP * long_side)
             dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
             valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
             pixels = cv2.merge([*cv2.split(pixels), valid])
-        zoom = TEXTURE_ZOOM
-        pixels = cv2.resize(pixels, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        if zoom > 1:
+            pixels = cv2.resize(pixels, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
         pixels = _clamp(pixels, low, high)  # sharpening and bicubic overshoot at edges
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
         halo = box // 2 + 1 if best else 0
@@ -226,6 +230,7 @@ class _Fields:
             best,
             low,
             high,
+            zoom,
         )
 
     def render(self, pixels: np.ndarray, t: float, period: float) -> np.ndarray:
@@ -325,12 +330,12 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         n = min(STRIPE_ROWS, y1 - r0)
         k0 = r0 - y0
         a0, a1 = max(k0 - halo, 0), min(k0 + n + halo, bh)  # box rows warped: the stripe and its halo
-        src = e.pixels[TEXTURE_ZOOM * a0 :]  # the grid's texture rows are relative to the first row warped
+        src = e.pixels[e.zoom * a0 :]  # the grid's texture rows are relative to the first row warped
         m = maps[: a1 - a0]
         for j, (scale, scale_b, _) in enumerate(phases):
-            cv2.scaleAdd(e.field[a0:a1], scale * TEXTURE_ZOOM, e.grid[: a1 - a0], dst=m)
+            cv2.scaleAdd(e.field[a0:a1], scale * e.zoom, e.grid[: a1 - a0], dst=m)
             if e.field_b is not None and scale_b:
-                cv2.scaleAdd(e.field_b[a0:a1], scale_b * TEXTURE_ZOOM, m, dst=m)
+                cv2.scaleAdd(e.field_b[a0:a1], scale_b * e.zoom, m, dst=m)
             cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
         warped = [img[: a1 - a0] for img in imgs]
         if e.best:
