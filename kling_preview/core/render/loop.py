@@ -338,11 +338,15 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
                 cv2.scaleAdd(e.field_b[a0:a1], scale_b * e.zoom, m, dst=m)
             cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
         warped = [img[: a1 - a0] for img in imgs]
+        dst = out[r0 : r0 + n, x0:x1]
         if e.best:
             result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
         else:
-            result = _blend_live(e, warped, [p[2] for p in phases], k0 - a0, n)
-        dst = out[r0 : r0 + n, x0:x1]
+            # An opaque stripe of a full-width region is contiguous: the blend is written there directly.
+            into = dst if state == 2 and dst.flags.c_contiguous else None
+            result = _blend_live(e, warped, [p[2] for p in phases], k0 - a0, n, into)
+            if result is into:
+                continue
         if state == 2:
             dst[...] = result
             continue
@@ -371,18 +375,21 @@ def _clamp(img: np.ndarray, low: tuple[float, ...], high: tuple[float, ...]) -> 
     return img
 
 
-def _blend_live(e: FieldEntry, warped: list[np.ndarray], weights: list[float], off: int, n: int) -> np.ndarray:
-    """Scalar weights in 8 bits: the blend, its detail around the local mean scaled back up by k."""
+def _blend_live(
+    e: FieldEntry, warped: list[np.ndarray], weights: list[float], off: int, n: int, into: np.ndarray | None = None
+) -> np.ndarray:
+    """Scalar weights in 8 bits: the blend, its detail around the local mean scaled back up by k; written
+    to `into` (and returned) when given and the blend needs a pass of its own anyway."""
     if len(warped) == 1:
         return warped[0][off : off + n]
     total = weights[0] + weights[1]
     w0, w1 = weights[0] / total, weights[1] / total
-    blend = cv2.addWeighted(warped[0], w0, warped[1], w1, 0.0)
     k = 1.0 / math.sqrt(w0 * w0 + w1 * w1 + 2.0 * e.rho * w0 * w1)
     if k < 1.01:
-        return blend[off : off + n]
+        return cv2.addWeighted(warped[0][off : off + n], w0, warped[1][off : off + n], w1, 0.0, dst=into)
+    blend = cv2.addWeighted(warped[0], w0, warped[1], w1, 0.0)
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
-    out = cv2.addWeighted(blend[off : off + n], k, mean[off : off + n], 1.0 - k, 0.0)
+    out = cv2.addWeighted(blend[off : off + n], k, mean[off : off + n], 1.0 - k, 0.0, dst=into)
     return _clamp(out, e.low, e.high)
 
 
