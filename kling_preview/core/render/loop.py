@@ -40,6 +40,8 @@ BBox = motion.BBox
 
 #: Rows per stripe of the loop warp: the stripe's map stays in cache between computing and remapping.
 STRIPE_ROWS = 128
+#: Rows per block of the composite: a block the feather crosses is blended, the others copied.
+BLEND_ROWS = 16
 #: Phase 1 samples the texture shifted across the flow by this fraction of a cycle's travel.
 SIDE_SHIFT = 0.25
 #: Box filter of the local mean the variance-preserving blend keeps, as a fraction of the long side.
@@ -95,7 +97,7 @@ class FieldEntry:
     pixels: np.ndarray  # what the warp samples: the texture's RGB, or RGBA with the validity at best quality
     grid: np.ndarray
     stripes: tuple[int, ...]  # per STRIPE_ROWS rows of bbox: 0 no region pixel, 1 some, 2 all opaque
-    runs: tuple[tuple[tuple[int, int, bool], ...], ...]  # per stripe: column runs (start, end, blend?)
+    runs: tuple[tuple[tuple[int, int, int, int, bool], ...], ...]  # per stripe: _composite_runs
     box: int  # local-mean box size (odd)
     best: bool
     low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
@@ -203,7 +205,7 @@ class _Fields:
         grid = motion.pixel_grid((mt, mt + rows, ml, ml + (x1 - x0))) * np.float32(zoom) + np.float32((zoom - 1) / 2)
         parts = [geom.alpha[r : r + STRIPE_ROWS] for r in range(0, y1 - y0, STRIPE_ROWS)]
         stripes = tuple(2 if (part >= 1.0).all() else int((part > 0).any()) for part in parts)
-        runs = tuple(_column_runs(part) for part in parts)
+        runs = tuple(_composite_runs(part) for part in parts)
         offset = (spec.label * PHASE_STEP) % 1.0
         rho = 0.0
         if kind == FieldKind.FLOW:
@@ -350,22 +352,42 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         if state == 2:
             dst[...] = result
             continue
-        for c0, c1, blend in e.runs[i]:
+        for b0, b1, c0, c1, blend in e.runs[i]:
+            part = dst[b0:b1, c0:c1]
             if blend:
-                alpha, beta = e.alpha[k0 : k0 + n, c0:c1], e.beta[k0 : k0 + n, c0:c1]
-                cv2.blendLinear(result[:, c0:c1], dst[:, c0:c1], alpha, beta, dst=dst[:, c0:c1])
+                alpha, beta = e.alpha[k0 + b0 : k0 + b1, c0:c1], e.beta[k0 + b0 : k0 + b1, c0:c1]
+                cv2.blendLinear(result[b0:b1, c0:c1], part, alpha, beta, dst=part)
             else:
-                dst[:, c0:c1] = result[:, c0:c1]
+                part[...] = result[b0:b1, c0:c1]
 
 
 def _column_runs(alpha: np.ndarray) -> tuple[tuple[int, int, bool], ...]:
-    """Runs of the stripe's columns to copy (all opaque) or blend (some partly transparent); columns with
-    no region pixel are left out. Blending only where the feather is costs a fraction of blending all."""
+    """Runs of the rows' columns to copy (all opaque) or blend (some partly transparent); columns with
+    no region pixel are left out."""
     opaque, empty = (alpha >= 1.0).all(axis=0), (alpha <= 0.0).all(axis=0)
     kind = np.where(empty, 0, np.where(opaque, 1, 2))
     edges = np.flatnonzero(np.diff(kind)) + 1
     starts, ends = np.concatenate([[0], edges]), np.concatenate([edges, [len(kind)]])
     return tuple((int(a), int(b), bool(kind[a] == 2)) for a, b in zip(starts, ends) if kind[a])
+
+
+def _composite_runs(alpha: np.ndarray) -> tuple[tuple[int, int, int, int, bool], ...]:
+    """(first row, end row, first column, end column, blend?) rectangles of a stripe to copy or blend,
+    by blocks of BLEND_ROWS rows (neighbouring blocks alike merged): blending by the feathered alpha
+    costs about a remap per pixel, so only the blocks the feather crosses are blended, not every
+    column a feather crosses somewhere in the stripe."""
+    found: list[tuple[int, int, int, int, bool]] = []
+    last: tuple[tuple[int, int, bool], ...] | None = None
+    first = 0
+    for b0 in range(0, alpha.shape[0], BLEND_ROWS):
+        runs = _column_runs(alpha[b0 : b0 + BLEND_ROWS])
+        if runs != last:
+            if last is not None:
+                found += [(first, b0, c0, c1, blend) for c0, c1, blend in last]
+            first, last = b0, runs
+    if last is not None:
+        found += [(first, alpha.shape[0], c0, c1, blend) for c0, c1, blend in last]
+    return tuple(found)
 
 
 def _clamp(img: np.ndarray, low: tuple[float, ...], high: tuple[float, ...]) -> np.ndarray:
