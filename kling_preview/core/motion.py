@@ -131,10 +131,16 @@ def trusted_interior(mask: np.ndarray, inset: float) -> np.ndarray:
     return inner if inner.any() else mask
 
 
-def _mirror(inside: np.ndarray, keep: float, fade: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _mirror(
+    inside: np.ndarray, keep: float, fade: float, frame: BBox | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where each pixel's mirror image across the nearest inside pixel is (flat index), how much to trust
     it (1 up to `keep` px from the inside, 0 from `fade` px and where the mirror point is not inside), and
-    where mirrors of two different edges meet (float 0..1, soft): a seam to blur over."""
+    where mirrors of two different edges meet (float 0..1, soft): a seam to blur over.
+
+    `frame`: the image's box in the array (y0, y1, x0, x1); a pixel past it takes a pixel of the band
+    `fade` + 1 px wide along the border, translated (see _translate_past), instead of its mirror image,
+    at full weight where that pixel is inside."""
     h, w = inside.shape
     dist, lab = cv2.distanceTransformWithLabels(
         (~inside).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -146,6 +152,7 @@ def _mirror(inside: np.ndarray, keep: float, fade: float) -> tuple[np.ndarray, n
     del near
     ry = 2 * qy - np.arange(h, dtype=np.int32)[:, None]
     rx = 2 * qx - np.arange(w, dtype=np.int32)[None, :]
+    past = None if frame is None else _translate_past(ry, rx, frame, int(math.ceil(fade)) + 1)
     ok = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
     idx = np.where(ok, ry * w + rx, 0)
     del ry, rx
@@ -161,11 +168,33 @@ def _mirror(inside: np.ndarray, keep: float, fade: float) -> tuple[np.ndarray, n
     seam[:-1][jump_y] = 1.0
     seam = np.minimum(cv2.GaussianBlur(seam, (0, 0), 2.0) * 2.0, 1.0)
     ramp = np.clip((fade - dist) / max(fade - keep, 1e-6), 0.0, 1.0)
+    if past is not None:
+        ramp[past] = 1.0  # a translated grain does not fade: the texture continues past the border
     weight = cv2.GaussianBlur(ramp * ok, (0, 0), 1.5) * ok
     return idx, weight, seam
 
 
-def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: float) -> np.ndarray:
+def _translate_past(ry: np.ndarray, rx: np.ndarray, frame: BBox, period: int) -> np.ndarray:
+    """Set the source (ry, rx; int32, in place) of every pixel past the image's box `frame` to a pixel of
+    the `period` px nearest the border it is past (each that it is past, at a corner), in the same order:
+    the border band repeated outwards, translated, never reflected. Returns where they are (bool).
+
+    Why: a mirror image across the image border is what a flow sampling past the border would show, and
+    it reads at once as a Rorschach pattern (the border rows reflected about the border)."""
+    h, w = ry.shape
+    y0, y1, x0, x1 = frame
+    ys, xs = np.arange(h, dtype=np.int32)[:, None], np.arange(w, dtype=np.int32)[None, :]
+    ty = np.where(ys < y0, y0 + (ys - y0) % period, np.where(ys >= y1, y1 - 1 - (y1 - 1 - ys) % period, ys))
+    tx = np.where(xs < x0, x0 + (xs - x0) % period, np.where(xs >= x1, x1 - 1 - (x1 - 1 - xs) % period, xs))
+    past = np.asarray((ys < y0) | (ys >= y1) | (xs < x0) | (xs >= x1))
+    ry[past] = np.broadcast_to(ty, (h, w))[past]
+    rx[past] = np.broadcast_to(tx, (h, w))[past]
+    return past
+
+
+def extend_texture(
+    pixels: np.ndarray, inside: np.ndarray, keep: float, fade: float, frame: BBox | None = None
+) -> np.ndarray:
     """`pixels` (h, w, 3 uint8) with every pixel outside `inside` (bool) refilled from inside pixels only.
 
     A flow warp samples upstream points beyond a region's edge; on this texture they find the region's
@@ -175,6 +204,10 @@ def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: fl
     inside minus its local mean) is mirrored across the nearest edge, fading out from `keep` to `fade`
     px. Where the mirrors of two edges meet (the middle of a thin obstacle) only the grain shows a seam,
     not the colour. Every channel of the fill stays within the range it has inside.
+
+    `frame`: the image's box in the array when the array reaches past the image border (y0, y1, x0, x1);
+    pixels past it are filled like any outside pixel, but their grain is the band along the border
+    repeated outwards (translated, not mirrored) and does not fade out.
     """
     out = pixels.copy()
     outside = ~inside
@@ -200,7 +233,7 @@ def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: fl
 
     local = smooth(inside, 0)
     colour = smooth(ring, TEXTURE_RELAX)
-    idx, weight, seam = _mirror(inside, keep, fade)
+    idx, weight, seam = _mirror(inside, keep, fade, frame)
     sel = np.flatnonzero(outside)
     src = idx.ravel()[sel]
     grain = pixels.reshape(-1, 3)[src].astype(np.float32) - local[src]
@@ -211,14 +244,29 @@ def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: fl
     return out
 
 
-def region_texture(pixels: np.ndarray, mask: np.ndarray, long_side: float) -> tuple[np.ndarray, np.ndarray]:
+def region_texture(
+    pixels: np.ndarray, mask: np.ndarray, long_side: float, past: tuple[int, int, int, int] = (0, 0, 0, 0)
+) -> tuple[np.ndarray, np.ndarray]:
     """A region's own texture on a box, and its trusted interior (bool).
 
     `pixels` where the region's `mask` is trusted, its continuation everywhere else (also on the
-    region's rim); sizes scale with the image's `long_side`, so proxy and export look alike.
+    region's rim); sizes scale with the image's `long_side`, so proxy and export look alike. `past`
+    (top, bottom, left, right): pixels to add past the image border, where the box lies on it. They are
+    outside the region like any pixel it does not cover (not trusted, continued from its interior), so
+    no frame shows the border rows mirrored; the box's own border is still not an edge of the region
+    (the trusted interior reaches it).
     """
     inside = trusted_interior(mask, max(TEXTURE_INSET_MIN, TEXTURE_INSET * long_side))
-    return extend_texture(pixels, inside, MIRROR_KEEP * long_side, MIRROR_FADE * long_side), inside
+    keep, fade = MIRROR_KEEP * long_side, MIRROR_FADE * long_side
+    if not any(past):
+        return extend_texture(pixels, inside, keep, fade), inside
+    top, bottom, left, right = past
+    h, w = mask.shape
+    pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    inside = cv2.copyMakeBorder(inside.astype(np.uint8), top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+    inside = inside.astype(bool)
+    frame = (top, top + h, left, left + w)
+    return extend_texture(pixels, inside, keep, fade, frame), inside
 
 
 # ----- kling: rigid translation ----------------------------------------------------------------------

@@ -4,13 +4,21 @@ Region textures: every moving region is drawn from its own texture (motion.regio
 continued past its edge from its interior only), never from the image, so no frame of a region shows
 the static mask, unpainted pixels or another region, however far its motion samples. A texture depends
 on its region's mask only: trajectory edits and mode switches reuse it while it reaches far enough.
+
+Past the image border (why not a mirror): a flow samples its texture upstream of each pixel, and one
+phase also to the side of the flow, so where a region touches the border (a sky at the top, water
+entering at the left) it samples past it. A texture mirrored there (BORDER_REFLECT_101) streams a
+reflection of the border rows into the frame, a Rorschach pattern, and counted as real pixels it won
+every phase blend. So what lies past the border is an outside pixel like any other: continued from the
+region's interior (the colour along the border as a smooth membrane, with grain translated in from
+further inside, not reflected: motion.extend_texture) and not trusted, so at export quality a phase
+sampling past the border gives way to one with real pixels, or to the still pixel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .. import motion
@@ -32,10 +40,11 @@ class RegionGeometry:
 @dataclass(eq=False)
 class RegionTexture:
     """A region's own texture (motion.region_texture) on its bbox grown by `margins` (top, bottom, left,
-    right), mirrored past the image border like BORDER_REFLECT_101, and its `rim`: the region's pixels on
-    the bbox that were refilled (outside its trusted interior), and `trusted` (uint8 0/1 on the whole
-    texture): where it holds the region's own pixels rather than a continuation; a loop at export
-    quality never shows a continuation (the fill under a static post) where real pixels can be had.
+    right), continued past the image border like past any other edge of the region, and its `rim`: the
+    region's pixels on the bbox that were refilled (outside its trusted interior), and `trusted` (uint8
+    0/1 on the whole texture): where it holds the region's own pixels rather than a continuation (never
+    past the image border); a loop at export quality never shows a continuation (the fill under a static
+    post, what lies past the border) where real pixels can be had.
 
     Depends on the region's mask only, so a trajectory edit or a switch of mode reuses it as long as it
     reaches far enough; every moving region samples its own, so none shows what borders it.
@@ -52,22 +61,18 @@ class RegionTexture:
 
 
 def _region_texture(scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, ...]) -> RegionTexture:
-    """Fill inside the image, then mirror: what lies past the border is the texture at the border reflected."""
+    """The region's texture on its box grown by `margins`; what lies past the image border is continued
+    from the region's interior like any outside pixel, and is not trusted (see the module docstring)."""
     h, w = scene.labels.shape
     y0, y1, x0, x1 = geom.bbox
     top, bottom, left, right = margins
     cy0, cy1, cx0, cx1 = max(y0 - top, 0), min(y1 + bottom, h), max(x0 - left, 0), min(x1 + right, w)
+    past = (cy0 - (y0 - top), y1 + bottom - cy1, cx0 - (x0 - left), x1 + right - cx1)
     texture, inside = motion.region_texture(
-        scene.pixels[cy0:cy1, cx0:cx1], scene.labels[cy0:cy1, cx0:cx1] == label, max(h, w)
+        scene.pixels[cy0:cy1, cx0:cx1], scene.labels[cy0:cy1, cx0:cx1] == label, max(h, w), past
     )
-    oy, ox = y0 - cy0, x0 - cx0
-    rim = (geom.mask & ~inside[oy : oy + y1 - y0, ox : ox + x1 - x0]).astype(np.uint8)
-    border = (cy0 - (y0 - top), y1 + bottom - cy1, cx0 - (x0 - left), x1 + right - cx1)
-    trusted = inside.astype(np.uint8)
-    if any(border):
-        texture = cv2.copyMakeBorder(texture, *border, cv2.BORDER_REFLECT_101)
-        trusted = np.asarray(cv2.copyMakeBorder(trusted, *border, cv2.BORDER_REFLECT_101), dtype=np.uint8)
-    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim, trusted)
+    rim = (geom.mask & ~inside[top : top + y1 - y0, left : left + x1 - x0]).astype(np.uint8)
+    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim, inside.astype(np.uint8))
 
 
 class _Textures:
