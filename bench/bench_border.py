@@ -106,8 +106,10 @@ def sky_project(direction: float) -> Project:
     return p
 
 
-def run_case(project: Project, mode: str, quality: str, frames: int) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """(mean score over frames, worst frame's score, that frame, the still)."""
+def run_case(
+    project: Project, mode: str, quality: str, frames: int
+) -> tuple[float, float, dict[str, float], np.ndarray, np.ndarray]:
+    """(mean score over frames, worst frame's score, mean score per border, that frame, the still)."""
     r = render.Renderer(render.snapshot(project, None, mode, quality=quality))
     scene = r.scene
     assert scene is not None
@@ -115,15 +117,20 @@ def run_case(project: Project, mode: str, quality: str, frames: int) -> tuple[fl
     band = int(BAND * max(scene.size))
     times = r.times()
     picks = [times[int(i)] for i in np.linspace(1, len(times) - 1, frames)]
+    sides = border_sides(mask)
+    per_side: dict[str, list[float]] = {side: [] for side in sides}
     scores, worst, worst_frame = [], -1.0, scene.pixels
     for t in picks:
         frame = r.frame(t)
         detail = band_pass(frame)
-        s = max(mirror_score(detail, mask, side, band) for side in border_sides(mask))
+        for side in sides:
+            per_side[side].append(mirror_score(detail, mask, side, band))
+        s = max(v[-1] for v in per_side.values())
         scores.append(s)
         if s > worst:
             worst, worst_frame = s, frame
-    return float(np.mean(scores)), worst, worst_frame, scene.pixels
+    means = {side: float(np.mean(v)) for side, v in per_side.items()}
+    return float(np.mean(scores)), worst, means, worst_frame, scene.pixels
 
 
 def crop(frame: np.ndarray) -> np.ndarray:
@@ -145,16 +152,18 @@ def main() -> int:
         project = sky_project(direction)
         for mode in ("kling", "loop"):
             for quality in ("live", "best"):
-                mean, worst, frame, still = run_case(project, mode, quality, frames)
+                mean, worst, sides, frame, still = run_case(project, mode, quality, frames)
                 if baseline is None:
                     scene = render.snapshot(project, None, mode)
                     mask, band = scene.labels == 1, int(BAND * max(scene.size))
                     detail = band_pass(still)
-                    baseline = max(mirror_score(detail, mask, s, band) for s in border_sides(mask))
-                    print(f"still_mirror_score: {baseline:.2f}")
+                    baseline = {s: mirror_score(detail, mask, s, band) for s in border_sides(mask)}
+                    parts = "  ".join(f"{s} {v:.2f}" for s, v in baseline.items())
+                    print(f"still_mirror_score: {max(baseline.values()):.2f}   ({parts})")
                     if args.png:
                         cv2.imwrite(str(args.png / "still.png"), crop(still))
-                print(f"{name}_{mode}_{quality}_mirror_score: {mean:.2f}   (worst frame {worst:.2f})")
+                parts = "  ".join(f"{s} {v:.2f}" for s, v in sides.items())
+                print(f"{name}_{mode}_{quality}_mirror_score: {mean:.2f}   (worst frame {worst:.2f}; {parts})")
                 if args.png:
                     cv2.imwrite(str(args.png / f"{name}_{mode}_{quality}.png"), crop(frame))
     return 0

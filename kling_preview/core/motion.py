@@ -138,9 +138,9 @@ def _mirror(
     it (1 up to `keep` px from the inside, 0 from `fade` px and where the mirror point is not inside), and
     where mirrors of two different edges meet (float 0..1, soft): a seam to blur over.
 
-    `frame`: the image's box in the array (y0, y1, x0, x1); a pixel past it takes a pixel of the band
-    `fade` + 1 px wide along the border, translated (see _translate_past), instead of its mirror image,
-    at full weight where that pixel is inside."""
+    `frame`: the image's box in the array (y0, y1, x0, x1); a pixel past it takes a pixel of the strip
+    along the border, translated (see _translate_past), instead of its mirror image, at full weight where
+    that pixel is inside."""
     h, w = inside.shape
     dist, lab = cv2.distanceTransformWithLabels(
         (~inside).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -152,7 +152,7 @@ def _mirror(
     del near
     ry = 2 * qy - np.arange(h, dtype=np.int32)[:, None]
     rx = 2 * qx - np.arange(w, dtype=np.int32)[None, :]
-    past = None if frame is None else _translate_past(ry, rx, frame, int(math.ceil(fade)) + 1)
+    past = None if frame is None else _translate_past(ry, rx, frame, int(math.ceil(2.0 * fade)))
     ok = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
     idx = np.where(ok, ry * w + rx, 0)
     del ry, rx
@@ -174,19 +174,28 @@ def _mirror(
     return idx, weight, seam
 
 
-def _translate_past(ry: np.ndarray, rx: np.ndarray, frame: BBox, period: int) -> np.ndarray:
-    """Set the source (ry, rx; int32, in place) of every pixel past the image's box `frame` to a pixel of
-    the `period` px nearest the border it is past (each that it is past, at a corner), in the same order:
-    the border band repeated outwards, translated, never reflected. Returns where they are (bool).
+def _past(shape: tuple[int, int], frame: BBox) -> np.ndarray:
+    """Where an array of `shape` lies past the image's box `frame` (bool)."""
+    y0, y1, x0, x1 = frame
+    ys, xs = np.arange(shape[0])[:, None], np.arange(shape[1])[None, :]
+    return np.asarray((ys < y0) | (ys >= y1) | (xs < x0) | (xs >= x1))
+
+
+def _translate_past(ry: np.ndarray, rx: np.ndarray, frame: BBox, strip: int) -> np.ndarray:
+    """Set the source (ry, rx; int32, in place) of every pixel past the image's box `frame` to the pixel
+    as far inside as the array reaches past that border (across each border it is past, at a corner):
+    the strip along the border translated outwards in the same order, never reflected, and never
+    repeated within the array. Returns where those pixels are (bool).
 
     Why: a mirror image across the image border is what a flow sampling past the border would show, and
     it reads at once as a Rorschach pattern (the border rows reflected about the border)."""
     h, w = ry.shape
     y0, y1, x0, x1 = frame
     ys, xs = np.arange(h, dtype=np.int32)[:, None], np.arange(w, dtype=np.int32)[None, :]
-    ty = np.where(ys < y0, y0 + (ys - y0) % period, np.where(ys >= y1, y1 - 1 - (y1 - 1 - ys) % period, ys))
-    tx = np.where(xs < x0, x0 + (xs - x0) % period, np.where(xs >= x1, x1 - 1 - (x1 - 1 - xs) % period, xs))
-    past = np.asarray((ys < y0) | (ys >= y1) | (xs < x0) | (xs >= x1))
+    top, bottom, left, right = (min(pad, strip) + 1 for pad in (y0, h - y1, x0, w - x1))
+    ty = np.where(ys < y0, y0 + (ys - y0) % top, np.where(ys >= y1, y1 - 1 - (y1 - 1 - ys) % bottom, ys))
+    tx = np.where(xs < x0, x0 + (xs - x0) % left, np.where(xs >= x1, x1 - 1 - (x1 - 1 - xs) % right, xs))
+    past = _past((h, w), frame)
     ry[past] = np.broadcast_to(ty, (h, w))[past]
     rx[past] = np.broadcast_to(tx, (h, w))[past]
     return past
@@ -206,8 +215,8 @@ def extend_texture(
     not the colour. Every channel of the fill stays within the range it has inside.
 
     `frame`: the image's box in the array when the array reaches past the image border (y0, y1, x0, x1);
-    pixels past it are filled like any outside pixel, but their grain is the band along the border
-    repeated outwards (translated, not mirrored) and does not fade out.
+    pixels past it are filled like any outside pixel, but their grain is the strip along the border
+    translated outwards (not mirrored), does not fade out, and is coarser (see below).
     """
     out = pixels.copy()
     outside = ~inside
@@ -216,11 +225,11 @@ def extend_texture(
     h, w = inside.shape
     inside_u8 = inside.astype(np.uint8)
     ring = inside & (cv2.distanceTransform(inside_u8, cv2.DIST_L2, 3) <= max(keep, 2.0))
-    # Both smooth layers are built from a level about as coarse as the grain is fine.
-    shrink = 2 ** max(0, int(math.log2(max(1.0, keep / 4.0))))
-    sw, sh = max(1, -(-w // shrink)), max(1, -(-h // shrink))
 
-    def smooth(where: np.ndarray, relax: int) -> np.ndarray:
+    def smooth(where: np.ndarray, relax: int, size: float) -> np.ndarray:
+        """Push-pull of the pixels at `where` from a level about as coarse as `size` / 4 px."""
+        shrink = 2 ** max(0, int(math.log2(max(1.0, size / 4.0))))
+        sw, sh = max(1, -(-w // shrink)), max(1, -(-h // shrink))
         m = where.astype(np.float32)
         s = cv2.multiply(pixels, cv2.merge([m, m, m]), dtype=cv2.CV_32F)
         if shrink > 1:
@@ -231,13 +240,23 @@ def extend_texture(
             est = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
         return est.reshape(-1, 3)
 
-    local = smooth(inside, 0)
-    colour = smooth(ring, TEXTURE_RELAX)
+    # Both smooth layers are built from a level about as coarse as the grain is fine.
+    local = smooth(inside, 0, keep)
+    colour = smooth(ring, TEXTURE_RELAX, keep)
     idx, weight, seam = _mirror(inside, keep, fade, frame)
     sel = np.flatnonzero(outside)
     src = idx.ravel()[sel]
     grain = pixels.reshape(-1, 3)[src].astype(np.float32) - local[src]
-    fill = colour[sel] + grain * (weight.ravel()[sel] * (1.0 - seam.ravel()[sel]))[:, None]
+    base = colour[sel]
+    if frame is not None:
+        # Past the border the copy is translated, not mirrored, so it may carry coarser detail (a
+        # mirror's would read as a reflection): the band along the border continues with its texture
+        # over a membrane as coarse, not over the border rows stretched outwards.
+        past = np.flatnonzero(_past(inside.shape, frame).ravel()[sel])
+        sp = src[past]
+        grain[past] = pixels.reshape(-1, 3)[sp].astype(np.float32) - smooth(inside, 0, fade)[sp]
+        base[past] = smooth(ring, TEXTURE_RELAX, fade)[sel[past]]
+    fill = base + grain * (weight.ravel()[sel] * (1.0 - seam.ravel()[sel]))[:, None]
     # Colour plus grain can overshoot: keep every channel within the range the inside has.
     lo, hi = zip(*(cv2.minMaxLoc(ch, inside_u8)[:2] for ch in cv2.split(pixels)))
     out.reshape(-1, 3)[sel] = np.clip(fill + 0.5, lo, hi).astype(np.uint8)
