@@ -108,3 +108,16 @@ def test_frames_show_no_mirror_at_the_top_border(direction, mode, quality):
         assert mirror_score(frame) < 0.4, f"t={t:.2f}"
         # Not by going flat: the band along the border keeps its detail.
         assert float(np.mean(band_pass(frame)[:BAND] ** 2)) > 0.5 * still_energy, f"t={t:.2f}"
+
+
+@pytest.mark.parametrize("quality", ["live", "best"])
+def test_an_object_sliding_in_from_the_border_brings_no_mirror_image(quality):
+    """A path region (an object layer) touching the top border moves down: what comes in from past the
+    border is its texture continued, not its top rows reflected."""
+    p = border_project(1.0, object_region=True)
+    p.regions[0].trajectory = [(120.0, 45.0), (120.0, 75.0)]  # 30 px down
+    r = render.Renderer(render.snapshot(p, None, "kling", quality=quality))
+    still = band_pass(r.scene.pixels)[:30]
+    end = r.frame(r.times()[-1])
+    assert mirror_score(end) < 0.4
+    assert band_pass(end)[:30].std() > 0.25 * still.std(), "the object comes in flat"

@@ -22,7 +22,11 @@ upstream point, and near a region's edge that point lies outside the region (a s
 mountains, another region). So every moving region samples its own texture: its pixels, with everything
 outside it (and its anti-aliased rim) replaced by a continuation grown from its interior only: a smooth
 push-pull membrane of the colours along its edge, plus its fine grain mirrored across the nearest edge
-(fading out with distance). Nothing from outside the region can reach its frames.
+(fading out with distance). Nothing from outside the region can reach its frames. Past the image border
+(a sky at the top edge, water entering at the left) the grain is not mirrored but translated: the strip
+along the border continued outwards in the same order. A mirror there is what a flow sampling past the
+border streams into view, and a reflection of the border rows reads at once as a Rorschach pattern; a
+mirror across a region's own edge, where the grain fades within a few pixels, does not.
 
 Loop cycles (why they do not depend on the frame rate): the cycle count follows the flow's speed, the
 loop period and the image size only, so the frame at time t is the same at 8 and at 24 fps.
