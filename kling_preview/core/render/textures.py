@@ -17,14 +17,21 @@ sampling past the border gives way to one with real pixels, or to the still pixe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .. import motion
 from .scene import CacheKey, Scene
 
 BBox = motion.BBox
+
+#: How far the trusted interior reaches past the image border (fraction of the long side; as wide as the
+#: validity ramp of render/loop.py, so a sample point just inside the border counts fully and the
+#: continuation past it fades out over this width).
+TRUST_PAST_BORDER = 0.02
 
 
 @dataclass(eq=False)
@@ -72,7 +79,22 @@ def _region_texture(scene: Scene, label: int, geom: RegionGeometry, margins: tup
         scene.pixels[cy0:cy1, cx0:cx1], scene.labels[cy0:cy1, cx0:cx1] == label, max(h, w), past
     )
     rim = (geom.mask & ~inside[top : top + y1 - y0, left : left + x1 - x0]).astype(np.uint8)
-    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim, inside.astype(np.uint8))
+    return RegionTexture(geom.key[:-1], (top, bottom, left, right), texture, rim, _trusted(inside, past, max(h, w)))
+
+
+def _trusted(inside: np.ndarray, past: tuple[int, int, int, int], long_side: int) -> np.ndarray:
+    """uint8 0/1: the trusted interior, reaching TRUST_PAST_BORDER past the image border where it meets it
+    (the border is no edge of the region, so the real pixels next to it are not doubted), none further."""
+    trusted = np.zeros(inside.shape, np.uint8)
+    top, bottom, left, right = past
+    h, w = inside.shape
+    frame = inside[top : h - bottom, left : w - right].astype(np.uint8)
+    reach = int(math.ceil(TRUST_PAST_BORDER * long_side))
+    grow = tuple(min(p, reach) for p in past)
+    if any(grow):
+        frame = cv2.copyMakeBorder(frame, *grow, cv2.BORDER_REPLICATE)
+    trusted[top - grow[0] : h - bottom + grow[1], left - grow[2] : w - right + grow[3]] = frame
+    return trusted
 
 
 class _Textures:
