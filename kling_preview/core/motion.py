@@ -23,10 +23,10 @@ mountains, another region). So every moving region samples its own texture: its 
 outside it (and its anti-aliased rim) replaced by a continuation grown from its interior only: a smooth
 push-pull membrane of the colours along its edge, plus its fine grain mirrored across the nearest edge
 (fading out with distance). Nothing from outside the region can reach its frames. Past the image border
-(a sky at the top edge, water entering at the left) the grain is not mirrored but translated: the strip
-along the border continued outwards in the same order. A mirror there is what a flow sampling past the
-border streams into view, and a reflection of the border rows reads at once as a Rorschach pattern; a
-mirror across a region's own edge, where the grain fades within a few pixels, does not.
+(a sky at the top edge, water entering at the left) the texture is not mirrored but continued with the
+strip along the border translated outwards (continue_past_border): a mirror there is what a flow sampling
+past the border streams into view, and a reflection of the border rows reads at once as a Rorschach
+pattern; a mirror across a region's own edge, where the grain fades within a few pixels, does not.
 
 Loop cycles (why they do not depend on the frame rate): the cycle count follows the flow's speed, the
 loop period and the image size only, so the frame at time t is the same at 8 and at 24 fps.
@@ -135,16 +135,10 @@ def trusted_interior(mask: np.ndarray, inset: float) -> np.ndarray:
     return inner if inner.any() else mask
 
 
-def _mirror(
-    inside: np.ndarray, keep: float, fade: float, frame: BBox | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _mirror(inside: np.ndarray, keep: float, fade: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where each pixel's mirror image across the nearest inside pixel is (flat index), how much to trust
     it (1 up to `keep` px from the inside, 0 from `fade` px and where the mirror point is not inside), and
-    where mirrors of two different edges meet (float 0..1, soft): a seam to blur over.
-
-    `frame`: the image's box in the array (y0, y1, x0, x1); a pixel past it takes a pixel of the strip
-    along the border, translated (see _translate_past), instead of its mirror image, at full weight where
-    that pixel is inside."""
+    where mirrors of two different edges meet (float 0..1, soft): a seam to blur over."""
     h, w = inside.shape
     dist, lab = cv2.distanceTransformWithLabels(
         (~inside).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -156,7 +150,6 @@ def _mirror(
     del near
     ry = 2 * qy - np.arange(h, dtype=np.int32)[:, None]
     rx = 2 * qx - np.arange(w, dtype=np.int32)[None, :]
-    past = None if frame is None else _translate_past(ry, rx, frame, int(math.ceil(2.0 * fade)))
     ok = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
     idx = np.where(ok, ry * w + rx, 0)
     del ry, rx
@@ -172,42 +165,11 @@ def _mirror(
     seam[:-1][jump_y] = 1.0
     seam = np.minimum(cv2.GaussianBlur(seam, (0, 0), 2.0) * 2.0, 1.0)
     ramp = np.clip((fade - dist) / max(fade - keep, 1e-6), 0.0, 1.0)
-    if past is not None:
-        ramp[past] = 1.0  # a translated grain does not fade: the texture continues past the border
     weight = cv2.GaussianBlur(ramp * ok, (0, 0), 1.5) * ok
     return idx, weight, seam
 
 
-def _past(shape: tuple[int, int], frame: BBox) -> np.ndarray:
-    """Where an array of `shape` lies past the image's box `frame` (bool)."""
-    y0, y1, x0, x1 = frame
-    ys, xs = np.arange(shape[0])[:, None], np.arange(shape[1])[None, :]
-    return np.asarray((ys < y0) | (ys >= y1) | (xs < x0) | (xs >= x1))
-
-
-def _translate_past(ry: np.ndarray, rx: np.ndarray, frame: BBox, strip: int) -> np.ndarray:
-    """Set the source (ry, rx; int32, in place) of every pixel past the image's box `frame` to the pixel
-    as far inside as the array reaches past that border (across each border it is past, at a corner):
-    the strip along the border translated outwards in the same order, never reflected, and never
-    repeated within the array. Returns where those pixels are (bool).
-
-    Why: a mirror image across the image border is what a flow sampling past the border would show, and
-    it reads at once as a Rorschach pattern (the border rows reflected about the border)."""
-    h, w = ry.shape
-    y0, y1, x0, x1 = frame
-    ys, xs = np.arange(h, dtype=np.int32)[:, None], np.arange(w, dtype=np.int32)[None, :]
-    top, bottom, left, right = (min(pad, strip) + 1 for pad in (y0, h - y1, x0, w - x1))
-    ty = np.where(ys < y0, y0 + (ys - y0) % top, np.where(ys >= y1, y1 - 1 - (y1 - 1 - ys) % bottom, ys))
-    tx = np.where(xs < x0, x0 + (xs - x0) % left, np.where(xs >= x1, x1 - 1 - (x1 - 1 - xs) % right, xs))
-    past = _past((h, w), frame)
-    ry[past] = np.broadcast_to(ty, (h, w))[past]
-    rx[past] = np.broadcast_to(tx, (h, w))[past]
-    return past
-
-
-def extend_texture(
-    pixels: np.ndarray, inside: np.ndarray, keep: float, fade: float, frame: BBox | None = None
-) -> np.ndarray:
+def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: float) -> np.ndarray:
     """`pixels` (h, w, 3 uint8) with every pixel outside `inside` (bool) refilled from inside pixels only.
 
     A flow warp samples upstream points beyond a region's edge; on this texture they find the region's
@@ -217,10 +179,6 @@ def extend_texture(
     inside minus its local mean) is mirrored across the nearest edge, fading out from `keep` to `fade`
     px. Where the mirrors of two edges meet (the middle of a thin obstacle) only the grain shows a seam,
     not the colour. Every channel of the fill stays within the range it has inside.
-
-    `frame`: the image's box in the array when the array reaches past the image border (y0, y1, x0, x1);
-    pixels past it are filled like any outside pixel, but their grain is the strip along the border
-    translated outwards (not mirrored), does not fade out, and is coarser (see below).
     """
     out = pixels.copy()
     outside = ~inside
@@ -229,11 +187,11 @@ def extend_texture(
     h, w = inside.shape
     inside_u8 = inside.astype(np.uint8)
     ring = inside & (cv2.distanceTransform(inside_u8, cv2.DIST_L2, 3) <= max(keep, 2.0))
+    # Both smooth layers are built from a level about as coarse as the grain is fine.
+    shrink = 2 ** max(0, int(math.log2(max(1.0, keep / 4.0))))
+    sw, sh = max(1, -(-w // shrink)), max(1, -(-h // shrink))
 
-    def smooth(where: np.ndarray, relax: int, size: float) -> np.ndarray:
-        """Push-pull of the pixels at `where` from a level about as coarse as `size` / 4 px."""
-        shrink = 2 ** max(0, int(math.log2(max(1.0, size / 4.0))))
-        sw, sh = max(1, -(-w // shrink)), max(1, -(-h // shrink))
+    def smooth(where: np.ndarray, relax: int) -> np.ndarray:
         m = where.astype(np.float32)
         s = cv2.multiply(pixels, cv2.merge([m, m, m]), dtype=cv2.CV_32F)
         if shrink > 1:
@@ -244,23 +202,13 @@ def extend_texture(
             est = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
         return est.reshape(-1, 3)
 
-    # Both smooth layers are built from a level about as coarse as the grain is fine.
-    local = smooth(inside, 0, keep)
-    colour = smooth(ring, TEXTURE_RELAX, keep)
-    idx, weight, seam = _mirror(inside, keep, fade, frame)
+    local = smooth(inside, 0)
+    colour = smooth(ring, TEXTURE_RELAX)
+    idx, weight, seam = _mirror(inside, keep, fade)
     sel = np.flatnonzero(outside)
     src = idx.ravel()[sel]
     grain = pixels.reshape(-1, 3)[src].astype(np.float32) - local[src]
-    base = colour[sel]
-    if frame is not None:
-        # Past the border the copy is translated, not mirrored, so it may carry coarser detail (a
-        # mirror's would read as a reflection): the band along the border continues with its texture
-        # over a membrane as coarse, not over the border rows stretched outwards.
-        past = np.flatnonzero(_past(inside.shape, frame).ravel()[sel])
-        sp = src[past]
-        grain[past] = pixels.reshape(-1, 3)[sp].astype(np.float32) - smooth(inside, 0, fade)[sp]
-        base[past] = smooth(ring, TEXTURE_RELAX, fade)[sel[past]]
-    fill = base + grain * (weight.ravel()[sel] * (1.0 - seam.ravel()[sel]))[:, None]
+    fill = colour[sel] + grain * (weight.ravel()[sel] * (1.0 - seam.ravel()[sel]))[:, None]
     # Colour plus grain can overshoot: keep every channel within the range the inside has.
     lo, hi = zip(*(cv2.minMaxLoc(ch, inside_u8)[:2] for ch in cv2.split(pixels)))
     out.reshape(-1, 3)[sel] = np.clip(fill + 0.5, lo, hi).astype(np.uint8)
@@ -274,22 +222,86 @@ def region_texture(
 
     `pixels` where the region's `mask` is trusted, its continuation everywhere else (also on the
     region's rim); sizes scale with the image's `long_side`, so proxy and export look alike. `past`
-    (top, bottom, left, right): pixels to add past the image border, where the box lies on it. They are
-    outside the region like any pixel it does not cover (not trusted, continued from its interior), so
-    no frame shows the border rows mirrored; the box's own border is still not an edge of the region
-    (the trusted interior reaches it).
+    (top, bottom, left, right): pixels to add past the image border, where the box lies on it: the
+    texture continued there (continue_past_border), never trusted. The box's own border is not an edge
+    of the region (the trusted interior reaches it).
     """
     inside = trusted_interior(mask, max(TEXTURE_INSET_MIN, TEXTURE_INSET * long_side))
-    keep, fade = MIRROR_KEEP * long_side, MIRROR_FADE * long_side
+    fade = MIRROR_FADE * long_side
+    texture = extend_texture(pixels, inside, MIRROR_KEEP * long_side, fade)
     if not any(past):
-        return extend_texture(pixels, inside, keep, fade), inside
+        return texture, inside
     top, bottom, left, right = past
-    h, w = mask.shape
-    pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_REPLICATE)
     inside = cv2.copyMakeBorder(inside.astype(np.uint8), top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
-    inside = inside.astype(bool)
-    frame = (top, top + h, left, left + w)
-    return extend_texture(pixels, inside, keep, fade, frame), inside
+    return continue_past_border(texture, past, 2.0 * fade), inside.astype(bool)
+
+
+def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], strip: float) -> np.ndarray:
+    """`texture` (h, w, 3 uint8) grown by `past` (top, bottom, left, right) pixels, continued, not mirrored.
+
+    Why not a mirror: a flow samples upstream of each pixel and one phase also to the side of the flow,
+    so where a region meets the image border it samples past it, and a texture mirrored there streams a
+    reflection of the border rows into view: a Rorschach pattern, seen at once. Here the colour is a
+    smooth membrane continuing the colours along the border (push-pull, as coarse as `strip` / 8 px),
+    and the detail over it (the texture minus that smooth layer) is the strip of `strip` px along the
+    border translated outwards in the same order, repeated if the pad is deeper: a texture that goes on
+    like the border's, with no axis of symmetry. Every channel stays within the range it has. Only the
+    added pixels are computed (the texture is built once per mask, but on every mask edit).
+    """
+    top, bottom, left, right = past
+    h, w = texture.shape[:2]
+    hh, ww = h + top + bottom, w + left + right
+    out = np.empty((hh, ww, 3), np.uint8)
+    out[top : top + h, left : left + w] = texture
+    # The membrane: a push-pull of the texture at a coarse level, over the grown box.
+    shrink = 2 ** max(0, int(math.log2(max(1.0, strip / 8.0))))
+    sw, sh = max(1, -(-ww // shrink)), max(1, -(-hh // shrink))
+    known = np.zeros((hh, ww), np.float32)
+    known[top : top + h, left : left + w] = 1.0
+    # Known pixels times their colour, averaged like the weights (in 8 bits: the membrane is smooth).
+    grown = cv2.copyMakeBorder(texture, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    s = np.asarray(cv2.resize(grown, (sw, sh), interpolation=cv2.INTER_AREA), np.float32).reshape(sh, sw, 3)
+    m = np.asarray(cv2.resize(known, (sw, sh), interpolation=cv2.INTER_AREA), np.float32).reshape(sh, sw)
+    coarse = push_pull(s, m, relax=TEXTURE_RELAX)
+    # Source of each row and column: itself inside the image, the strip along the border in order past it.
+    period_y, period_x = max(1, min(int(math.ceil(strip)), h)), max(1, min(int(math.ceil(strip)), w))
+    ys, xs = np.arange(hh) - top, np.arange(ww) - left
+    ty = np.where(ys < 0, ys % period_y, np.where(ys >= h, h - 1 - (h - 1 - ys) % period_y, ys))
+    tx = np.where(xs < 0, xs % period_x, np.where(xs >= w, w - 1 - (w - 1 - xs) % period_x, xs))
+    lo = tuple(float(v) for v in texture.reshape(-1, 3).min(axis=0))
+    hi = tuple(float(v) for v in texture.reshape(-1, 3).max(axis=0))
+    bands = ((0, top, 0, ww), (top + h, hh, 0, ww), (top, top + h, 0, left), (top, top + h, left + w, ww))
+    for y0, y1, x0, x1 in bands:
+        if y0 >= y1 or x0 >= x1:
+            continue
+        sy, sx = ty[y0:y1], tx[x0:x1]
+        # The detail of the strip the band copies (the texture over the membrane), then copied out.
+        sy0, sy1, sx0, sx1 = int(sy.min()), int(sy.max()) + 1, int(sx.min()), int(sx.max()) + 1
+        detail = texture[sy0:sy1, sx0:sx1].astype(np.float32)
+        detail -= _upsampled(coarse, (hh, ww), (sy0 + top, sy1 + top, sx0 + left, sx1 + left))
+        fill = _upsampled(coarse, (hh, ww), (y0, y1, x0, x1))
+        fill += detail[np.ix_(sy - sy0, sx - sx0)]
+        fill += 0.5
+        # Colour plus detail can overshoot: keep every channel within the range the texture has.
+        cv2.max(fill, lo, dst=fill)  # type: ignore[call-overload]
+        cv2.min(fill, hi, dst=fill)  # type: ignore[call-overload]
+        out[y0:y1, x0:x1] = fill.astype(np.uint8)
+    return out
+
+
+def _upsampled(small: np.ndarray, size: tuple[int, int], box: BBox) -> np.ndarray:
+    """The part `box` (y0, y1, x0, x1) of `small` (float32, h, w, 3) resized to `size` (h, w) like
+    cv2.resize with INTER_LINEAR, computing that part only."""
+    hh, ww = size
+    sh, sw = small.shape[:2]
+    y0, y1, x0, x1 = box
+    fy, fx = sh / hh, sw / ww
+    # Output pixel (x, y) of the part samples small at ((x0 + x + 0.5) fx - 0.5, (y0 + y + 0.5) fy - 0.5).
+    m = np.array([[fx, 0.0, (x0 + 0.5) * fx - 0.5], [0.0, fy, (y0 + 0.5) * fy - 0.5]])
+    part = cv2.warpAffine(
+        small, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(part, np.float32).reshape(y1 - y0, x1 - x0, 3)
 
 
 # ----- kling: rigid translation ----------------------------------------------------------------------

@@ -9,10 +9,12 @@ Past the image border (why not a mirror): a flow samples its texture upstream of
 phase also to the side of the flow, so where a region touches the border (a sky at the top, water
 entering at the left) it samples past it. A texture mirrored there (BORDER_REFLECT_101) streams a
 reflection of the border rows into the frame, a Rorschach pattern, and counted as real pixels it won
-every phase blend. So what lies past the border is an outside pixel like any other: continued from the
-region's interior (the colour along the border as a smooth membrane, with grain translated in from
-further inside, not reflected: motion.extend_texture) and not trusted, so at export quality a phase
-sampling past the border gives way to one with real pixels, or to the still pixel.
+every phase blend. So what lies past the border is continued like the region's texture, not reflected
+(the colours along the border as a smooth membrane, with the detail of the strip along the border
+translated outwards: motion.continue_past_border), and it is not trusted beyond TRUST_PAST_BORDER, so
+at export quality a phase sampling far past the border gives way to one with real pixels, or to the
+still pixel. (Why trusted a little past it: the border is no edge of the region, so the real pixels
+next to it must not be doubted, which a validity ramp starting at the border would do.)
 """
 
 from __future__ import annotations
@@ -47,11 +49,11 @@ class RegionGeometry:
 @dataclass(eq=False)
 class RegionTexture:
     """A region's own texture (motion.region_texture) on its bbox grown by `margins` (top, bottom, left,
-    right), continued past the image border like past any other edge of the region, and its `rim`: the
-    region's pixels on the bbox that were refilled (outside its trusted interior), and `trusted` (uint8
-    0/1 on the whole texture): where it holds the region's own pixels rather than a continuation (never
-    past the image border); a loop at export quality never shows a continuation (the fill under a static
-    post, what lies past the border) where real pixels can be had.
+    right), continued past the image border (not mirrored), and its `rim`: the region's pixels on the
+    bbox that were refilled (outside its trusted interior), and `trusted` (uint8 0/1 on the whole
+    texture): where it holds the region's own pixels rather than a continuation (past the image border
+    only within TRUST_PAST_BORDER of it); a loop at export quality never shows a continuation (the fill
+    under a static post, what lies far past the border) where real pixels can be had.
 
     Depends on the region's mask only, so a trajectory edit or a switch of mode reuses it as long as it
     reaches far enough; every moving region samples its own, so none shows what borders it.
@@ -68,8 +70,8 @@ class RegionTexture:
 
 
 def _region_texture(scene: Scene, label: int, geom: RegionGeometry, margins: tuple[int, ...]) -> RegionTexture:
-    """The region's texture on its box grown by `margins`; what lies past the image border is continued
-    from the region's interior like any outside pixel, and is not trusted (see the module docstring)."""
+    """The region's texture on its box grown by `margins`; what lies past the image border is continued,
+    not mirrored, and trusted only within TRUST_PAST_BORDER of it (see the module docstring)."""
     h, w = scene.labels.shape
     y0, y1, x0, x1 = geom.bbox
     top, bottom, left, right = margins
@@ -90,10 +92,10 @@ def _trusted(inside: np.ndarray, past: tuple[int, int, int, int], long_side: int
     h, w = inside.shape
     frame = inside[top : h - bottom, left : w - right].astype(np.uint8)
     reach = int(math.ceil(TRUST_PAST_BORDER * long_side))
-    grow = tuple(min(p, reach) for p in past)
-    if any(grow):
-        frame = cv2.copyMakeBorder(frame, *grow, cv2.BORDER_REPLICATE)
-    trusted[top - grow[0] : h - bottom + grow[1], left - grow[2] : w - right + grow[3]] = frame
+    gt, gb, gl, gr = (min(p, reach) for p in past)
+    if gt or gb or gl or gr:
+        frame = np.asarray(cv2.copyMakeBorder(frame, gt, gb, gl, gr, cv2.BORDER_REPLICATE), np.uint8)
+    trusted[top - gt : h - bottom + gb, left - gl : w - right + gr] = frame
     return trusted
 
 
