@@ -268,8 +268,7 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
     ys, xs = np.arange(hh) - top, np.arange(ww) - left
     ty = np.where(ys < 0, ys % period_y, np.where(ys >= h, h - 1 - (h - 1 - ys) % period_y, ys))
     tx = np.where(xs < 0, xs % period_x, np.where(xs >= w, w - 1 - (w - 1 - xs) % period_x, xs))
-    lo = tuple(float(v) for v in texture.reshape(-1, 3).min(axis=0))
-    hi = tuple(float(v) for v in texture.reshape(-1, 3).max(axis=0))
+    lo, hi = zip(*(cv2.minMaxLoc(ch)[:2] for ch in cv2.split(texture)))
     bands = ((0, top, 0, ww), (top + h, hh, 0, ww), (top, top + h, 0, left), (top, top + h, left + w, ww))
     for y0, y1, x0, x1 in bands:
         if y0 >= y1 or x0 >= x1:
@@ -283,8 +282,8 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
         fill += detail[np.ix_(sy - sy0, sx - sx0)]
         fill += 0.5
         # Colour plus detail can overshoot: keep every channel within the range the texture has.
-        cv2.max(fill, lo, dst=fill)  # type: ignore[call-overload]
-        cv2.min(fill, hi, dst=fill)  # type: ignore[call-overload]
+        cv2.max(fill, lo, dst=fill)
+        cv2.min(fill, hi, dst=fill)
         out[y0:y1, x0:x1] = fill.astype(np.uint8)
     return out
 
