@@ -22,7 +22,11 @@ upstream point, and near a region's edge that point lies outside the region (a s
 mountains, another region). So every moving region samples its own texture: its pixels, with everything
 outside it (and its anti-aliased rim) replaced by a continuation grown from its interior only: a smooth
 push-pull membrane of the colours along its edge, plus its fine grain mirrored across the nearest edge
-(fading out with distance). Nothing from outside the region can reach its frames.
+(fading out with distance). Nothing from outside the region can reach its frames. Past the image border
+(a sky at the top edge, water entering at the left) the texture is not mirrored but continued with the
+strip along the border translated outwards (continue_past_border): a mirror there is what a flow sampling
+past the border streams into view, and a reflection of the border rows reads at once as a Rorschach
+pattern; a mirror across a region's own edge, where the grain fades within a few pixels, does not.
 
 Loop cycles (why they do not depend on the frame rate): the cycle count follows the flow's speed, the
 loop period and the image size only, so the frame at time t is the same at 8 and at 24 fps.
@@ -211,14 +215,92 @@ def extend_texture(pixels: np.ndarray, inside: np.ndarray, keep: float, fade: fl
     return out
 
 
-def region_texture(pixels: np.ndarray, mask: np.ndarray, long_side: float) -> tuple[np.ndarray, np.ndarray]:
+def region_texture(
+    pixels: np.ndarray, mask: np.ndarray, long_side: float, past: tuple[int, int, int, int] = (0, 0, 0, 0)
+) -> tuple[np.ndarray, np.ndarray]:
     """A region's own texture on a box, and its trusted interior (bool).
 
     `pixels` where the region's `mask` is trusted, its continuation everywhere else (also on the
-    region's rim); sizes scale with the image's `long_side`, so proxy and export look alike.
+    region's rim); sizes scale with the image's `long_side`, so proxy and export look alike. `past`
+    (top, bottom, left, right): pixels to add past the image border, where the box lies on it: the
+    texture continued there (continue_past_border), never trusted. The box's own border is not an edge
+    of the region (the trusted interior reaches it).
     """
     inside = trusted_interior(mask, max(TEXTURE_INSET_MIN, TEXTURE_INSET * long_side))
-    return extend_texture(pixels, inside, MIRROR_KEEP * long_side, MIRROR_FADE * long_side), inside
+    fade = MIRROR_FADE * long_side
+    texture = extend_texture(pixels, inside, MIRROR_KEEP * long_side, fade)
+    if not any(past):
+        return texture, inside
+    top, bottom, left, right = past
+    inside = cv2.copyMakeBorder(inside.astype(np.uint8), top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+    return continue_past_border(texture, past, 2.0 * fade), inside.astype(bool)
+
+
+def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], strip: float) -> np.ndarray:
+    """`texture` (h, w, 3 uint8) grown by `past` (top, bottom, left, right) pixels, continued, not mirrored.
+
+    Why not a mirror: a flow samples upstream of each pixel and one phase also to the side of the flow,
+    so where a region meets the image border it samples past it, and a texture mirrored there streams a
+    reflection of the border rows into view: a Rorschach pattern, seen at once. Here the colour is a
+    smooth membrane continuing the colours along the border (push-pull, as coarse as `strip` / 8 px),
+    and the detail over it (the texture minus that smooth layer) is the strip of `strip` px along the
+    border translated outwards in the same order, repeated if the pad is deeper: a texture that goes on
+    like the border's, with no axis of symmetry. Every channel stays within the range it has. Only the
+    added pixels are computed (the texture is built once per mask, but on every mask edit).
+    """
+    top, bottom, left, right = past
+    h, w = texture.shape[:2]
+    hh, ww = h + top + bottom, w + left + right
+    out = np.empty((hh, ww, 3), np.uint8)
+    out[top : top + h, left : left + w] = texture
+    # The membrane: a push-pull of the texture at a coarse level, over the grown box.
+    shrink = 2 ** max(0, int(math.log2(max(1.0, strip / 8.0))))
+    sw, sh = max(1, -(-ww // shrink)), max(1, -(-hh // shrink))
+    known = np.zeros((hh, ww), np.float32)
+    known[top : top + h, left : left + w] = 1.0
+    # Known pixels times their colour, averaged like the weights (in 8 bits: the membrane is smooth).
+    grown = cv2.copyMakeBorder(texture, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    s = np.asarray(cv2.resize(grown, (sw, sh), interpolation=cv2.INTER_AREA), np.float32).reshape(sh, sw, 3)
+    m = np.asarray(cv2.resize(known, (sw, sh), interpolation=cv2.INTER_AREA), np.float32).reshape(sh, sw)
+    coarse = push_pull(s, m, relax=TEXTURE_RELAX)
+    # Source of each row and column: itself inside the image, the strip along the border in order past it.
+    period_y, period_x = max(1, min(int(math.ceil(strip)), h)), max(1, min(int(math.ceil(strip)), w))
+    ys, xs = np.arange(hh) - top, np.arange(ww) - left
+    ty = np.where(ys < 0, ys % period_y, np.where(ys >= h, h - 1 - (h - 1 - ys) % period_y, ys))
+    tx = np.where(xs < 0, xs % period_x, np.where(xs >= w, w - 1 - (w - 1 - xs) % period_x, xs))
+    lo, hi = zip(*(cv2.minMaxLoc(ch)[:2] for ch in cv2.split(texture)))
+    bands = ((0, top, 0, ww), (top + h, hh, 0, ww), (top, top + h, 0, left), (top, top + h, left + w, ww))
+    for y0, y1, x0, x1 in bands:
+        if y0 >= y1 or x0 >= x1:
+            continue
+        sy, sx = ty[y0:y1], tx[x0:x1]
+        # The detail of the strip the band copies (the texture over the membrane), then copied out.
+        sy0, sy1, sx0, sx1 = int(sy.min()), int(sy.max()) + 1, int(sx.min()), int(sx.max()) + 1
+        detail = texture[sy0:sy1, sx0:sx1].astype(np.float32)
+        detail -= _upsampled(coarse, (hh, ww), (sy0 + top, sy1 + top, sx0 + left, sx1 + left))
+        fill = _upsampled(coarse, (hh, ww), (y0, y1, x0, x1))
+        fill += detail[np.ix_(sy - sy0, sx - sx0)]
+        fill += 0.5
+        # Colour plus detail can overshoot: keep every channel within the range the texture has.
+        cv2.max(fill, lo, dst=fill)
+        cv2.min(fill, hi, dst=fill)
+        out[y0:y1, x0:x1] = fill.astype(np.uint8)
+    return out
+
+
+def _upsampled(small: np.ndarray, size: tuple[int, int], box: BBox) -> np.ndarray:
+    """The part `box` (y0, y1, x0, x1) of `small` (float32, h, w, 3) resized to `size` (h, w) like
+    cv2.resize with INTER_LINEAR, computing that part only."""
+    hh, ww = size
+    sh, sw = small.shape[:2]
+    y0, y1, x0, x1 = box
+    fy, fx = sh / hh, sw / ww
+    # Output pixel (x, y) of the part samples small at ((x0 + x + 0.5) fx - 0.5, (y0 + y + 0.5) fy - 0.5).
+    m = np.array([[fx, 0.0, (x0 + 0.5) * fx - 0.5], [0.0, fy, (y0 + 0.5) * fy - 0.5]])
+    part = cv2.warpAffine(
+        small, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(part, np.float32).reshape(y1 - y0, x1 - x0, 3)
 
 
 # ----- kling: rigid translation ----------------------------------------------------------------------

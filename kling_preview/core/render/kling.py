@@ -27,14 +27,16 @@ PLATE_CONTEXT = 8
 
 @dataclass(eq=False)
 class KlingLayer:
-    """An object's kling-mode layer: its pixels and alpha on its box, mirrored past the image border
-    where the region touches it, so a region sliding in from the edge brings more of its own texture
-    instead of uncovering the clean plate there. Holes a still region cuts into the object are filled
-    (object_layer) and fade in with travel.
+    """An object's kling-mode layer: its pixels and alpha on its box, continued past the image border
+    where the region touches it, so a region sliding in from the edge brings more of itself instead of
+    uncovering the clean plate there. Past the border its outline runs straight on (the alpha of the
+    border row) and its pixels are its texture continued like a flowing region's (motion.region_texture),
+    not mirrored: a mirror image of the object's edge rows reads as a Rorschach pattern. Holes a still
+    region cuts into the object are filled (object_layer) and fade in with travel.
     """
 
     key: CacheKey
-    box: BBox  # in image pixels; extends past the image on mirrored sides
+    box: BBox  # in image pixels; extends past the image where the region continues past it
     pixels: np.ndarray
     alpha: np.ndarray
     holes: np.ndarray | None = None  # alpha of filled holes (object_layer), fading in over `reveal` px
@@ -47,7 +49,7 @@ def _is_stuff(spec: RegionSpec) -> bool:
 
 
 def _layer_key(scene: Scene, spec: RegionSpec, geom: RegionGeometry) -> CacheKey:
-    """Geometry, which regions move, then how far to mirror past each image border the region touches
+    """Geometry, which regions move, then how far to continue past each image border the region touches
     (top, bottom, left, right): as far as the trajectory carries the region inward from that border."""
     h, w = scene.labels.shape
     y0, y1, x0, x1 = geom.bbox
@@ -75,8 +77,11 @@ def _kling_layer(scene: Scene, spec: RegionSpec, geom: RegionGeometry, key: Cach
     obj = object_layer.build(src, labels, geom.mask, key[1], spec.feather, sides, max(h, w))
     pixels, alpha, holes = obj.pixels, obj.alpha, obj.holes
     if top or bottom or left or right:
-        pad = (top, bottom, left, right, cv2.BORDER_REFLECT_101)
-        pixels, alpha = cv2.copyMakeBorder(pixels, *pad), cv2.copyMakeBorder(alpha, *pad)
+        inside = geom.mask if holes is None else geom.mask | (holes > 0)
+        texture, _ = motion.region_texture(pixels, inside, max(h, w), (top, bottom, left, right))
+        texture[top : top + y1 - y0, left : left + x1 - x0] = pixels
+        pad = (top, bottom, left, right, cv2.BORDER_REPLICATE)
+        pixels, alpha = texture, cv2.copyMakeBorder(alpha, *pad)
         holes = None if holes is None else cv2.copyMakeBorder(holes, *pad)
     return KlingLayer(key, box, pixels, alpha, holes=holes, reveal=obj.feather)
 
