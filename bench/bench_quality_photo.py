@@ -22,8 +22,8 @@ and cloud bands lie along the horizon), per region in the 5 s loop at both quali
 - level range: the largest minus the smallest mean grey of the region's interior over the frames, in
   grey levels (the brightness pumping a viewer sees; about 0 for a flow of a steady scene).
 
-Run: python bench/bench_quality_photo.py   (--frames DIR writes the first frame, a cross-fade midpoint
-and a kling mid frame as PNGs to look at)
+Run: python bench/bench_quality_photo.py   (--frames DIR writes PNGs to look at: bench_quality.py's first,
+third and half-cycle loop frames and kling mid frame, and each region's cross-fade midpoint of the 5 s loop)
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ import cv2
 import numpy as np
 
 from kling_preview.core import render
-from kling_preview.core.images import load_image
+from kling_preview.core.images import encode_png, load_image
 from kling_preview.core.project import MotionKind, Project
+from kling_preview.core.render.loop import FieldEntry, flow_phases
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -97,8 +98,22 @@ def level_range(frames: list[np.ndarray], inner: np.ndarray) -> float:
     return max(levels) - min(levels)
 
 
-def across_report(project: Project, size: tuple[int, int]) -> dict[str, float]:
-    """Cross-flow shift and level range per flow region: 5 s loop (live, best) and kling mode."""
+def midpoint(r: render.Renderer, label: int, times: list[float]) -> int:
+    """Index of the loop frame where the region's two flow-map phases weigh most alike (its cross-fade
+    midpoint: where detail is lowest and double images show); each region has its own phase offset."""
+    entry = r.cache_entry(label)
+    assert isinstance(entry, FieldEntry)
+
+    def unevenness(t: float) -> float:
+        weights = [w for _, _, w in flow_phases(t, r.scene.period, entry.cycles, entry.offset)]
+        return abs(weights[0] - weights[1]) if len(weights) == 2 else 1.0
+
+    return min(range(len(times)), key=lambda i: unevenness(times[i]))
+
+
+def across_report(project: Project, size: tuple[int, int], frames_dir: Path | None) -> dict[str, float]:
+    """Cross-flow shift and level range per flow region: 5 s loop (live, best) and kling mode; with
+    `frames_dir`, each region's cross-fade midpoint frame of the loops."""
     out: dict[str, float] = {}
     for name, mode, quality in (("live", "loop", "live"), ("best", "loop", "best"), ("kling", "kling", "best")):
         scene = render.snapshot(project, None, mode, size=size, quality=quality).with_clip(seconds=5.0, fps=FPS)
@@ -111,6 +126,10 @@ def across_report(project: Project, size: tuple[int, int]) -> dict[str, float]:
             key = f"{name}_{spec.name.lower()}"
             out[f"{key}_cross_flow_shift_px"] = cross_flow_shift(frames, scene.pixels, inner, spec.trajectory)
             out[f"{key}_level_range"] = level_range(frames, inner)
+            if frames_dir is not None and mode == "loop":
+                i = midpoint(r, spec.label, r.times())
+                png = frames_dir / f"loop_{quality}_5s_{spec.name.lower()}_midpoint_{i:03d}.png"
+                png.write_bytes(encode_png(frames[i]))
     return out
 
 
@@ -127,7 +146,7 @@ def main() -> int:
     results.update(loop_report(project, size, "live", args.frames))
     results.update(loop_report(project, size, "best", args.frames))
     results.update(kling_report(project, size, args.frames))
-    results.update(across_report(project, size))
+    results.update(across_report(project, size, args.frames))
     for name, value in results.items():
         print(f"{name}: {value:.3f}")
     return 0
