@@ -114,10 +114,10 @@ def fill_shown(r: render.Renderer, entry: FieldEntry, mask: np.ndarray, times: l
     worst = 0.0
     for t in times:
         phases = flow_phases(t, r.scene.period, entry.cycles, entry.offset)
-        total = sum(p[2] for p in phases)
+        total = sum(p[1] for p in phases)
         ws, vs = [], []
-        for scale, side, w in phases:
-            vs.append(cv2.remap(trusted, grid + scale * entry.field + side * entry.field_b, None, cv2.INTER_LINEAR))
+        for scale, w in phases:
+            vs.append(cv2.remap(trusted, grid + scale * entry.field, None, cv2.INTER_LINEAR))
             ws.append(w / total * (vs[-1] if entry.best else 1.0))
         share = sum(w * (1.0 - v) for w, v in zip(ws, vs))
         worst = max(worst, float((share[m] > 0.5).mean()))

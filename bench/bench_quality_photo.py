@@ -105,7 +105,7 @@ def midpoint(r: render.Renderer, label: int, times: list[float]) -> int:
     assert isinstance(entry, FieldEntry)
 
     def unevenness(t: float) -> float:
-        weights = [w for _, _, w in flow_phases(t, r.scene.period, entry.cycles, entry.offset)]
+        weights = [w for _, w in flow_phases(t, r.scene.period, entry.cycles, entry.offset)]
         return abs(weights[0] - weights[1]) if len(weights) == 2 else 1.0
 
     return min(range(len(times)), key=lambda i: unevenness(times[i]))

@@ -187,12 +187,12 @@ def test_loop_texture_flows_along_the_trajectory():
     # 180 px is 5.6 times 5% of 640 px, which asks for six cycles per period, but no cycle is shorter than
     # MIN_CYCLE_SECONDS: four cycles of 1.5 s.
     assert r.loop_cycles == 4
-    # At phase 1/2 of a cycle (the region starts at its own phase offset), phase 0 has full weight: the
-    # core shifted by half a cycle's travel.
+    # At phase 3/4 of a cycle (the region starts at its own phase offset) the two phases coincide, a
+    # quarter of a cycle's travel down the flow from the still: the core shifted by that much.
     cycle = r.scene.period / r.loop_cycles
     offset = r.cache_entry(p.regions[0].label).offset
-    dx, dy = measured_shift(r.scene.pixels, r.frame((0.5 - offset) % 1.0 * cycle), (150, 210, 190, 310))
-    assert dx == pytest.approx(180 / 4 / 2, abs=0.6)
+    dx, dy = measured_shift(r.scene.pixels, r.frame((0.75 - offset) % 1.0 * cycle), (150, 210, 190, 310))
+    assert dx == pytest.approx(180 / 4 / 4, abs=0.6)
     assert dy == pytest.approx(0, abs=0.6)
 
 

@@ -3,15 +3,17 @@
 Flow regions play a two-phase flow map: each phase samples the region's texture at x - D(t) V(x) (its
 texture carried along the velocity V), one phase restarts while its weight is zero, and the two are
 cross-faded. Three things make it look like moving water rather than a pulsing treadmill:
-- the phases are not the same image half a cycle apart: phase 1 samples the texture shifted sideways
-  (across the flow, SIDE_SHIFT of a cycle's travel), so the frame half a cycle later is a different
-  pair (the plain scheme repeated every half cycle); cycles last at least motion.MIN_CYCLE_SECONDS, and
-  each region starts at its own phase, so regions do not fade in step;
+- the phases coincide for half of each cycle and are a whole cycle apart for the other half (see
+  flow_phases): no frame is the frame half a cycle later with the phases swapped (the plain scheme's
+  treadmill pulse), nothing moves across the path (a sideways offset between the phases made a sunset's
+  bands show twice and jump up and down on real photos), and half the time one crisp texture streams;
+  cycles last at least motion.MIN_CYCLE_SECONDS, and each region starts at its own phase, so regions
+  do not fade in step;
 - the blend is variance preserving: out = mu + k (blend - mu), mu the blend's local mean and
   k = 1 / sqrt(w0^2 + w1^2 + 2 rho w0 w1), so the fine detail keeps its contrast at the cross-fade
   midpoint instead of halving (two uncorrelated textures averaged lose half their variance). rho is
-  how alike the two phases' detail is (measured once per region: a slow flow's phases are nearly the
-  same image and need no boost, which would pump the contrast);
+  how alike the two phases' detail is, a cycle apart (measured once per region: a slow flow's phases
+  are nearly the same image and need no boost, which would pump the contrast);
 - the velocity is not feathered (texture sheared to zero speed over the feather streaks); the composite
   is: the warped region is blended over the still by its feathered alpha.
 
@@ -42,8 +44,9 @@ BBox = motion.BBox
 STRIPE_ROWS = 128
 #: Rows per block of the composite: a block the feather crosses is blended, the others copied.
 BLEND_ROWS = 16
-#: Phase 1 samples the texture shifted across the flow by this fraction of a cycle's travel.
-SIDE_SHIFT = 0.25
+#: Farthest a phase carries a texture, in cycles of travel: a cycle ahead of the anchor, and kling
+#: mode's anchors lie up to half a cycle down the flow (see flow_phases).
+PHASE_REACH = 1.5
 #: Box filter of the local mean the variance-preserving blend keeps, as a fraction of the long side.
 DETAIL_BOX = 0.02
 #: Step between regions' phase offsets (the golden ratio's fraction spreads any number of them evenly).
@@ -74,8 +77,8 @@ class FieldKind(StrEnum):
 class FieldEntry:
     """A region's loop/ambient motion: its displacement field on its box and the texture it samples.
 
-    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the velocity turned a quarter
-    (flow) or the ambient B; neither is feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha
+    `field` is the velocity (flow, px/s) or the ambient A (px), `field_b` the ambient B (None for a
+    flow); neither is feathered. `alpha`/`beta` are the feathered alpha and 1 - alpha
     the composite uses. `grid` holds the coordinates on `pixels` of the box's first rows (plus a halo for
     the local mean): a stripe starting at box row k samples the texture rows from k on through the same
     grid. `pixels` is what the warp samples: the region's texture upsampled `zoom` times, with the
@@ -92,7 +95,7 @@ class FieldEntry:
     speed: float
     cycles: int
     offset: float  # the region's phase offset, in cycles
-    rho: float  # correlation of the two phases' detail (flow)
+    rho: float  # correlation of the two phases' detail, a cycle apart (flow)
     texture: RegionTexture
     pixels: np.ndarray  # what the warp samples: the texture's RGB, or RGBA with the validity at best quality
     grid: np.ndarray
@@ -167,10 +170,8 @@ class _Fields:
             field = motion.trajectory_velocity(spec.trajectory, speed, geom.bbox, shape)
             if spec.strength < 0:
                 field = -field
-            field_b = np.ascontiguousarray(np.stack([-field[..., 1], field[..., 0]], axis=-1))
             cycles = motion.loop_cycles(speed, scene.period, long_side)
-            # A phase travels up to a cycle along the flow and SIDE_SHIFT of one across it.
-            reach = motion.flow_reach(speed, scene.period, cycles) * math.hypot(1.0, SIDE_SHIFT)
+            reach = motion.flow_reach(speed, scene.period, cycles) * PHASE_REACH
         else:
             amp = motion.ambient_amplitude(spec.strength, shape)
             a, b = motion.ambient_noise(geom.bbox, shape)
@@ -209,8 +210,7 @@ class _Fields:
         offset = (spec.label * PHASE_STEP) % 1.0
         rho = 0.0
         if kind == FieldKind.FLOW:
-            cycle = scene.period / cycles
-            rho = _phase_correlation(tex, field, field_b, cycle, geom.mask, box)
+            rho = _phase_correlation(tex, field, scene.period / cycles, geom.mask, box)
         return FieldEntry(
             key,
             kind,
@@ -252,55 +252,58 @@ class _Fields:
 
 def flow_phases(
     t: float, period: float, cycles: int, offset: float, kling: bool = False
-) -> list[tuple[float, float, float]]:
-    """(seconds of travel along the flow, across it, weight) of each flow-map phase at time t; a phase
-    whose weight rounds to nothing (the one restarting) is left out. The same at t and t + period.
+) -> list[tuple[float, float]]:
+    """(seconds of travel along the flow, weight) of each flow-map phase at time t: one phase while the two
+    coincide, else two, a cycle apart. The same at t and t + period (a loop).
 
-    `kling`: a clip rather than a loop (see `_kling_phases`).
+    Phase 0 travels from half a cycle behind to half a cycle ahead of its anchor, phase 1 from the anchor
+    to a cycle ahead; each restarts while its weight is zero. For half of each cycle they coincide (one
+    texture streams, crisp), for the other half the older one dissolves into the younger, a whole cycle
+    behind it. Phases half a cycle apart at every moment made each frame the frame half a cycle later
+    with the phases swapped (a treadmill pulse); offsetting a phase across the flow instead moved the
+    picture across the path. A cycle apart, the two phases' detail is unrelated, so the
+    variance-preserving blend restores its contrast; nearer, textures with a dominant wavelength (ripples)
+    cancel in the blend.
+
+    Loops keep the anchor at the still. `kling` (a clip from the still, not a loop): phase 0 starts at
+    its peak on the still, so the first frame is the source, and later anchors lie down the flow (KLING
+    _ANCHORS, in cycles), never at the still again: the clip must not dissolve back to it, least of all
+    at its end.
     """
-    if kling:
-        return _kling_phases(t, period / cycles)
     cycle = period / cycles
-    phi0, phi1, w0 = motion.loop_phase(t + offset * cycle, period, cycles)
-    phases = [(-phi0 * cycle, 0.0, w0), (-phi1 * cycle, SIDE_SHIFT * cycle, 1.0 - w0)]
-    return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
-
-
-def _kling_phases(t: float, cycle: float) -> list[tuple[float, float, float]]:
-    """Kling mode's phases: phase 0 starts at full weight from the still, so the first frame is the source
-    and the texture streams from there on. A phase restarts (at zero weight) on another side of the flow
-    each cycle: restarting where it began would cross-fade the clip back to the still every cycle, and at
-    the clip's end. The sides stay within one SIDE_SHIFT, the reach the region's texture margin covers."""
-    x0 = t / cycle + 0.5
+    x0 = t / cycle + 0.5 if kling else math.fmod(t / cycle + offset, cycles) % cycles
     x1 = x0 + 0.5
     k0, k1 = math.floor(x0), math.floor(x1)
     phi0, phi1 = x0 - k0, x1 - k1
     w0 = 1.0 - abs(1.0 - 2.0 * phi0)
-    side0 = 0.0 if k0 == 0 else (1.0 if k0 % 2 else -1.0)
-    side1 = 0.5 if k1 % 2 else -0.5
-    phases = [
-        (-(phi0 - 0.5) * cycle, side0 * SIDE_SHIFT * cycle, w0),
-        (-(phi1 - 0.5) * cycle, side1 * SIDE_SHIFT * cycle, 1.0 - w0),
-    ]
-    return [p for p in phases if p[2] > 1.0 / 512] or phases[:1]
+    a0, a1 = (_kling_anchor(k0), _kling_anchor(k1 - 1)) if kling else (0.0, 0.0)
+    travel0, travel1 = -(phi0 - 0.5 + a0) * cycle, -(phi1 + a1) * cycle
+    if abs(travel0 - travel1) < 1e-9 * max(cycle, 1.0):
+        return [(travel0, 1.0)]
+    phases = [(travel0, w0), (travel1, 1.0 - w0)]
+    return [p for p in phases if p[1] > 1.0 / 512] or phases[:1]
 
 
-def _phase_correlation(
-    tex: RegionTexture, field: np.ndarray, side: np.ndarray, cycle: float, mask: np.ndarray, box: int
-) -> float:
-    """How alike the detail (around the local mean) of the two phases is: the region's texture against
-    itself shifted by the phases' typical difference (half a cycle along the flow and the side shift).
-    Measured on every fourth row, which is plenty for a correlation and keeps trajectory edits quick."""
+#: Kling mode's anchors after the first cycle, in cycles down the flow, taking turns.
+KLING_ANCHORS = (0.5, 0.25)
+
+
+def _kling_anchor(k: int) -> float:
+    return 0.0 if k <= 0 else KLING_ANCHORS[(k - 1) % len(KLING_ANCHORS)]
+
+
+def _phase_correlation(tex: RegionTexture, field: np.ndarray, cycle: float, mask: np.ndarray, box: int) -> float:
+    """How alike the detail (around the local mean) of the two phases is while they blend: the region's
+    texture against itself a cycle down the flow. Measured on every fourth row, plenty for a correlation
+    and quick for trajectory edits."""
     bh, bw = mask.shape
     mt, _, ml, _ = tex.margins
     grey = cv2.cvtColor(tex.pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
     detail = grey - cv2.blur(grey, (box, box))
-    grid = motion.pixel_grid((mt, mt + bh, ml, ml + bw))[::4]
-    shift = field[::4] * (0.5 * cycle) + side[::4] * (SIDE_SHIFT * cycle)
-    a = detail[mt : mt + bh : 4, ml : ml + bw]
-    b = cv2.remap(detail, grid + shift, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
+    where = motion.pixel_grid((mt, mt + bh, ml, ml + bw))[::4] + field[::4] * cycle
+    b = cv2.remap(detail, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
     keep = mask[::4]
-    a, b = a[keep], b[keep]
+    a, b = detail[mt : mt + bh : 4, ml : ml + bw][keep], b[keep]
     norm = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
     return min(max(float(np.dot(a, b)) / norm, 0.0), 0.95) if norm > 0 else 0.0
 
@@ -314,7 +317,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
     """
     y0, y1, x0, x1 = e.bbox
     if e.kind == FieldKind.FLOW:
-        phases = flow_phases(t, period, e.cycles, e.offset, kling)
+        phases = [(travel, 0.0, weight) for travel, weight in flow_phases(t, period, e.cycles, e.offset, kling)]
         # Best quality blurs the local mean over a halo of rows around each stripe (exact); live takes the
         # stripe alone (the mean differs near stripe edges by a grey level or two, and a third less warping).
         halo = e.box // 2 + 1 if e.best else 0
