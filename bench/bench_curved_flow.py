@@ -98,7 +98,9 @@ def sample_points(entry: FieldEntry, travel: float, step: int = 1) -> np.ndarray
     if entry.streams is None:
         points = grid - travel * entry.field
     else:
-        points = grid + entry.streams.rows(entry.streams.at(travel), 0, y1 - y0, x1 - x0) / TEXTURE_ZOOM
+        mt, _, ml, _ = entry.texture.margins
+        on_texture = entry.streams.rows(entry.streams.at(travel), 0, y1 - y0, x1 - x0)
+        points = (on_texture - (TEXTURE_ZOOM - 1) / 2) / TEXTURE_ZOOM - np.float32([ml, mt])
     return np.ascontiguousarray(points[::step, ::step])
 
 

@@ -212,7 +212,7 @@ class _Fields:
             cycle = scene.period / cycles
             rho = _phase_correlation(tex, field, field_b, cycle, geom.mask, box)
             if best:
-                streams = build_streams(field, geom.mask, cycle, zoom, long_side)
+                streams = build_streams(field, geom.mask, cycle, zoom, long_side, (ml, mt))
         return FieldEntry(
             key,
             kind,
@@ -327,7 +327,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
     width, bh = x1 - x0, y1 - y0
     # On a curved field (best quality) each phase's sample points follow the streamlines: the node
     # displacements of its travel, upsampled per stripe.
-    nodes = [e.streams.at(-p[0]) for p in phases] if e.streams is not None else None
+    nodes = [e.streams.at(-p[0], p[1]) for p in phases] if e.streams is not None else None
     rows = e.grid.shape[0]
     maps = np.empty((rows, width, 2), np.float32)
     imgs = [np.empty((rows, width, e.pixels.shape[2]), np.uint8) for _ in phases]
@@ -339,15 +339,15 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         k0 = r0 - y0
         a0, a1 = max(k0 - halo, 0), min(k0 + n + halo, bh)  # box rows warped: the stripe and its halo
         src = e.pixels[TEXTURE_ZOOM * a0 :]  # the grid's texture rows are relative to the first row warped
-        m = maps[: a1 - a0]
         for j, (scale, scale_b, _) in enumerate(phases):
-            if e.streams is not None and nodes is not None:
-                cv2.add(e.streams.rows(nodes[j], a0, a1, width), e.grid[: a1 - a0], dst=m)
+            if e.streams is not None and nodes is not None:  # coordinates on the whole texture
+                texture, m = e.pixels, e.streams.rows(nodes[j], a0, a1, width)
             else:
+                texture, m = src, maps[: a1 - a0]
                 cv2.scaleAdd(e.field[a0:a1], scale * TEXTURE_ZOOM, e.grid[: a1 - a0], dst=m)
-            if e.field_b is not None and scale_b:
-                cv2.scaleAdd(e.field_b[a0:a1], scale_b * TEXTURE_ZOOM, m, dst=m)
-            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
+                if e.field_b is not None and scale_b:
+                    cv2.scaleAdd(e.field_b[a0:a1], scale_b * TEXTURE_ZOOM, m, dst=m)
+            cv2.remap(texture, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
         warped = [img[: a1 - a0] for img in imgs]
         if e.best:
             result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]

@@ -30,8 +30,9 @@ from .. import motion
 LEVELS_PER_CYCLE = 8
 #: Nodes the displacements are stored on, every this fraction of the long side (at least 1 px).
 NODE_SPACING = 1.0 / 480.0
-#: Largest travel of one integration step, as a fraction of the long side (a quarter of a field cell).
-STEP_SHIFT = 1.0 / 640.0
+#: Largest travel of one RK4 integration step, as a fraction of the long side: a cell of the grid the
+#: field is built on; quarter steps move the sample points by under 0.01 px.
+STEP_SHIFT = 1.0 / motion.FIELD_CELLS
 #: A field counts as curved when following it moves some sample point this many px off the linear one;
 #: below, the linear map is as good and cheaper.
 CURVED_PX = 0.5
@@ -39,26 +40,33 @@ CURVED_PX = 0.5
 
 @dataclass(eq=False)
 class Streams:
-    """A region's upstream displacements at travel levels: `levels[k]` holds, on the nodes every
-    `spacing` px of its box, zoom x (the point `first + k * step` seconds upstream minus the node)."""
+    """A region's sample points at travel levels, as remap coordinates on its texture upsampled `zoom`
+    times: `levels[k]` holds, on nodes every `spacing` px of its box, where the point `first + k * step`
+    seconds upstream of each node lies; `side` the side shift of a second (the velocity turned a
+    quarter) on the same nodes. Coordinates, not displacements: upsampling them gives a stripe's remap
+    map in one call, side shift included (the linear map takes two multiply-adds)."""
 
     levels: np.ndarray  # (n, node rows, node columns, 2) float32
+    side: np.ndarray  # (node rows, node columns, 2) float32
     first: float
     step: float
     spacing: int
 
-    def at(self, travel: float) -> np.ndarray:
-        """The node displacements `travel` seconds upstream (negative: downstream), interpolated
-        linearly between the two nearest levels."""
+    def at(self, travel: float, side: float = 0.0) -> np.ndarray:
+        """The node coordinates `travel` seconds upstream (negative: downstream), interpolated linearly
+        between the two nearest levels, shifted `side` seconds across the flow."""
         f = (travel - self.first) / self.step
         k = min(max(int(math.floor(f)), 0), len(self.levels) - 2)
         a = min(max(f - k, 0.0), 1.0)
-        return np.asarray(cv2.addWeighted(self.levels[k], 1.0 - a, self.levels[k + 1], a, 0.0))
+        nodes = np.asarray(cv2.addWeighted(self.levels[k], 1.0 - a, self.levels[k + 1], a, 0.0))
+        if side:
+            cv2.scaleAdd(self.side, side, nodes, dst=nodes)
+        return nodes
 
     def rows(self, nodes: np.ndarray, a0: int, a1: int, width: int) -> np.ndarray:
-        """Rows a0..a1 of the box's full-resolution displacement (width columns) from the node
-        displacements `nodes`: a bilinear upsampling (cv2.resize by the whole node spacing, a fifth of
-        the cost of an affine warp) of the node rows around them."""
+        """The remap map of the box's rows a0..a1 (width columns) from node coordinates `nodes`: a
+        bilinear upsampling (cv2.resize by the whole node spacing, a fifth of the cost of an affine
+        warp) of the node rows around them."""
         s = self.spacing
         i0, i1 = a0 // s, min(a1 // s + 3, nodes.shape[0])
         up = cv2.resize(nodes[i0:i1], None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
@@ -67,7 +75,7 @@ class Streams:
 
     @property
     def nbytes(self) -> int:
-        return int(self.levels.nbytes)
+        return int(self.levels.nbytes + self.side.nbytes)
 
 
 def upstream(field: np.ndarray, points: np.ndarray, travel: float, steps: int) -> np.ndarray:
@@ -90,11 +98,14 @@ def _velocity(field: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.asarray(out).reshape(p.shape)
 
 
-def build_streams(field: np.ndarray, mask: np.ndarray, cycle: float, zoom: int, long_side: int) -> Streams | None:
+def build_streams(
+    field: np.ndarray, mask: np.ndarray, cycle: float, zoom: int, long_side: int, origin: tuple[int, int]
+) -> Streams | None:
     """The travel levels of a flow field (px/s on its box) for phases of up to a `cycle` seconds upstream
-    and half a cycle downstream, in texture px of a copy upsampled `zoom` times; None when the field is
-    not curved enough for that to matter in the region's `mask` (bool on the box): the linear map
-    x - s V is then within CURVED_PX of the streamline."""
+    and half a cycle downstream, as coordinates on the region's texture (the box's first pixel at
+    `origin` (x, y) on it) upsampled `zoom` times; None when the field is not curved enough for that to
+    matter in the region's `mask` (bool on the box): the linear map x - s V is then within CURVED_PX of
+    the streamline."""
     h, w = field.shape[:2]
     if cycle <= 0 or h == 0 or w == 0:
         return None
@@ -123,8 +134,11 @@ def build_streams(field: np.ndarray, mask: np.ndarray, cycle: float, zoom: int, 
     off = max(_farthest(back[-1], nodes - cycle * v, inside), _farthest(p, nodes + (len(ahead) * dt) * v, inside))
     if off <= CURVED_PX:
         return None
-    levels = (np.stack(ahead[::-1] + back) - nodes) * np.float32(zoom)
-    return Streams(np.ascontiguousarray(levels, np.float32), -len(ahead) * dt, dt, spacing)
+    # Pixel centres: texture pixel i is at zoom i + (zoom - 1) / 2 of its upsampled copy.
+    shift = np.float32(zoom) * np.asarray(origin, np.float32) + np.float32((zoom - 1) / 2)
+    levels = np.stack(ahead[::-1] + back) * np.float32(zoom) + shift
+    side = np.ascontiguousarray(np.stack([-v[..., 1], v[..., 0]], axis=-1) * np.float32(zoom))
+    return Streams(np.ascontiguousarray(levels, np.float32), side, -len(ahead) * dt, dt, spacing)
 
 
 def _farthest(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
