@@ -15,7 +15,8 @@ travels about 100 px along it). Per scheme:
 Also: the streamlines' memory per region at 1080p, and a best-quality 1080p frame over a bare cv2.remap
 (<= 8), with and without streamlines.
 
-Run: python bench/bench_curved_flow.py   (--frames DIR writes frames and crops at the bend as PNGs)
+Run: python bench/bench_curved_flow.py   (--frames DIR writes frames, crops at the bend and a long
+exposure of dots flowing round it as PNGs)
 """
 
 from __future__ import annotations
@@ -209,6 +210,23 @@ def speed_report(project: Project, linear: bool, runs: int) -> dict[str, float]:
     return out
 
 
+def write_trails(linear: bool, frames_dir: Path) -> None:
+    """A long exposure (the brightest value over the first second's frames) of white dots on dark water
+    flowing round the bend: along the streamlines the dots draw smooth arcs parallel to the banks."""
+    w, h = 960, 540
+    still = np.full((h, w, 3), 40, np.uint8)
+    for radius in range(150, 380, 40):
+        for a in np.radians(np.arange(-30, 115, 15)):
+            x, y = CENTRE[0] + radius * math.cos(a), CENTRE[1] + radius * math.sin(a)
+            cv2.circle(still, (int(round(x)), int(round(y))), 2, (255, 255, 255), -1, cv2.LINE_AA)
+    r, _ = renderer(river_project(w, h, still), (w, h), linear)
+    trail = np.zeros_like(still)
+    for t in r.times()[: int(FPS)]:
+        np.maximum(trail, r.frame(t), out=trail)
+    name = "linear" if linear else "streamlines"
+    (frames_dir / f"curved_{name}_trails.png").write_bytes(encode_png(trail[20:470, 150:650]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=Path, help="write frames and crops at the bend as PNGs to this folder")
@@ -220,6 +238,8 @@ def main() -> int:
     for linear in (True, False):
         name = "linear" if linear else "streamlines"
         results = quality_report(project, linear, args.frames)
+        if args.frames is not None:
+            write_trails(linear, args.frames)
         results.update(speed_report(project, linear, args.runs))
         for key, value in results.items():
             print(f"{name}_{key}: {value:.3f}")

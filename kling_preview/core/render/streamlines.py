@@ -12,8 +12,8 @@ between its two neighbouring levels (error about (level travel)^2 / (8 r): a ten
 Memory stays bounded: the displacements are smooth (the field is built on about 160 cells on the long
 side and blurred), so they are kept on nodes every NODE_SPACING of the long side (4 px at 1080p) and
 upsampled bilinearly per stripe (0.4 px at most off the integrated path on a 250 px bend at 1080p).
-13 levels (a cycle upstream for loops, half a cycle downstream for kling mode's clips) of 1 MB each for
-a region covering a whole 1080p frame: 13.6 MB.
+13 levels (a cycle upstream for loops, half a cycle downstream for kling mode's clips) and the side
+shift, 1 MB each for a region covering a whole 1080p frame: 14.7 MB.
 """
 
 from __future__ import annotations
