@@ -326,7 +326,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         halo = 0
     width, bh = x1 - x0, y1 - y0
     # On a curved field (best quality) each phase's sample points follow the streamlines: the node
-    # displacements of its travel, upsampled per stripe.
+    # coordinates of its travel and side shift, upsampled per stripe into the stripe's map.
     nodes = [e.streams.at(-p[0], p[1]) for p in phases] if e.streams is not None else None
     rows = e.grid.shape[0]
     maps = np.empty((rows, width, 2), np.float32)
