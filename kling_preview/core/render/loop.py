@@ -2,7 +2,11 @@
 
 Flow regions play a two-phase flow map: each phase samples the region's texture at x - D(t) V(x) (its
 texture carried along the velocity V), one phase restarts while its weight is zero, and the two are
-cross-faded. Three things make it look like moving water rather than a pulsing treadmill:
+cross-faded. At a bend the tangent V(x) leaves the streamline (texture pulled across the bend, features
+cutting the corner), so at `best` quality a curved field's phase samples x carried D(t) seconds upstream
+along the streamline itself (streamlines.py: integrated once, stored at a few travel levels); a straight
+field's linear map is exact and stays. Only the phase's map differs: validity, blend and composite are
+shared. Three things make it look like moving water rather than a pulsing treadmill:
 - the phases coincide for half of each cycle and are a whole cycle apart for the other half (see
   flow_phases): no frame is the frame half a cycle later with the phases swapped (the plain scheme's
   treadmill pulse), nothing moves across the path (a sideways offset between the phases made a sunset's
@@ -36,6 +40,7 @@ import numpy as np
 from .. import motion
 from ..trajectory import arc_length
 from .scene import CacheKey, RegionSpec, Scene
+from .streamlines import Streams, build_streams
 from .textures import RegionGeometry, RegionTexture, _Textures
 
 BBox = motion.BBox
@@ -106,6 +111,7 @@ class FieldEntry:
     low: tuple[float, ...]  # the region's lowest and highest value per channel: a blend that restores
     high: tuple[float, ...]  # contrast never leaves the colours the region has
     zoom: int  # pixels is the texture upsampled this many times (TEXTURE_ZOOM)
+    streams: Streams | None = None  # best quality on a curved field: sample points along its streamlines
 
 
 class _Fields:
@@ -208,9 +214,12 @@ class _Fields:
         stripes = tuple(2 if (part >= 1.0).all() else int((part > 0).any()) for part in parts)
         runs = tuple(_composite_runs(part) for part in parts)
         offset = (spec.label * PHASE_STEP) % 1.0
-        rho = 0.0
+        rho, streams = 0.0, None
         if kind == FieldKind.FLOW:
-            rho = _phase_correlation(tex, field, scene.period / cycles, geom.mask, box)
+            cycle = scene.period / cycles
+            rho = _phase_correlation(tex, field, cycle, geom.mask, box)
+            if best:
+                streams = build_streams(field, geom.mask, cycle, PHASE_REACH, zoom, long_side, (ml, mt))
         return FieldEntry(
             key,
             kind,
@@ -233,6 +242,7 @@ class _Fields:
             low,
             high,
             zoom,
+            streams,
         )
 
     def render(self, pixels: np.ndarray, t: float, period: float) -> np.ndarray:
@@ -311,7 +321,8 @@ def _phase_correlation(tex: RegionTexture, field: np.ndarray, cycle: float, mask
 def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling: bool = False) -> None:
     """Draw one region at time t, one stripe of rows at a time (the stripe's maps stay in cache).
 
-    Flow: each phase samples the texture at x - D V(x) and the phases are blended (variance preserving;
+    Flow: each phase samples the texture at x - D V(x) (or D seconds up the streamline through x, see
+    FieldEntry.streams) and the phases are blended (variance preserving;
     at best quality over the stripe and a halo of rows, so the local mean has no seam); ambient: one
     sample at x + A cos + B sin. The result goes over the still by the feathered alpha.
     """
@@ -325,6 +336,9 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         phases = [(*motion.ambient_phase(t, period), 1.0)]
         halo = 0
     width, bh = x1 - x0, y1 - y0
+    # On a curved field (best quality) each phase's sample points follow the streamlines: the node
+    # coordinates of its travel, upsampled per stripe into the stripe's map.
+    nodes = [e.streams.at(-p[0]) for p in phases] if e.streams is not None else None
     rows = e.grid.shape[0]
     maps = np.empty((rows, width, 2), np.float32)
     imgs = [np.empty((rows, width, e.pixels.shape[2]), np.uint8) for _ in phases]
@@ -336,12 +350,15 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         k0 = r0 - y0
         a0, a1 = max(k0 - halo, 0), min(k0 + n + halo, bh)  # box rows warped: the stripe and its halo
         src = e.pixels[e.zoom * a0 :]  # the grid's texture rows are relative to the first row warped
-        m = maps[: a1 - a0]
         for j, (scale, scale_b, _) in enumerate(phases):
-            cv2.scaleAdd(e.field[a0:a1], scale * e.zoom, e.grid[: a1 - a0], dst=m)
-            if e.field_b is not None and scale_b:
-                cv2.scaleAdd(e.field_b[a0:a1], scale_b * e.zoom, m, dst=m)
-            cv2.remap(src, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
+            if e.streams is not None and nodes is not None:  # coordinates on the whole texture
+                texture, m = e.pixels, e.streams.rows(nodes[j], a0, a1, width)
+            else:
+                texture, m = src, maps[: a1 - a0]
+                cv2.scaleAdd(e.field[a0:a1], scale * e.zoom, e.grid[: a1 - a0], dst=m)
+                if e.field_b is not None and scale_b:
+                    cv2.scaleAdd(e.field_b[a0:a1], scale_b * e.zoom, m, dst=m)
+            cv2.remap(texture, m, None, cv2.INTER_LINEAR, dst=imgs[j][: a1 - a0], borderMode=cv2.BORDER_REFLECT_101)  # type: ignore[call-overload]
         warped = [img[: a1 - a0] for img in imgs]
         dst = out[r0 : r0 + n, x0:x1]
         if e.best:
