@@ -217,3 +217,20 @@ def test_a_flow_moves_its_texture_along_the_path_never_across_it(mode, quality):
     shifts = [shift_from_still(r.frame(t), r.scene.pixels, box) for t in r.times()]
     assert max(abs(dx) for dx, _ in shifts) > 5, "the texture must move along the flow"
     assert max(abs(dy) for _, dy in shifts) < 1.0
+
+
+def test_a_flow_region_s_edge_is_feathered_in_proportion_to_the_image():
+    """The user's feather is in pixels: 1 px on a 1000 px wide image would cut a hard seam where the moving
+    texture meets the still, so the composite's feather is at least 0.8% of the long side (8 px here)."""
+    p = make_project(1000, 300, seed=2)
+    region = p.add_region(kind=MotionKind.FLOW, feather=1.0)
+    mask = np.zeros((300, 1000), bool)
+    mask[50:250, 200:800] = True
+    p.set_mask(region.label, mask)
+    region.trajectory = [(300.0, 150.0), (600.0, 150.0)]
+    r = render.Renderer(render.snapshot(p, None, "loop"))
+    r.frame(0.5)
+    alpha = r.cache_entry(region.label).alpha
+    row = alpha[alpha.shape[0] // 2]
+    ramp = int(((row > 0.0) & (row < 1.0)).sum()) // 2  # partly transparent columns at each side
+    assert ramp >= 6

@@ -13,7 +13,7 @@ import threading
 import cv2
 import numpy as np
 
-from .. import camera, motion
+from .. import camera, motion, object_layer
 from ..masks import STATIC
 from ..project import MotionKind
 from ..trajectory import arc_length
@@ -58,7 +58,10 @@ class Renderer:
         bbox = motion.region_bbox(scene.labels, spec.label)
         geom = None
         if bbox is not None:
-            mask, alpha = motion.region_alpha(scene.labels, spec.label, bbox, spec.feather)
+            # The composite's feather keeps in proportion to the image, like an object layer's: the user's
+            # 8 px on a 2560 px photo left a hard seam where a flow's moving texture meets the still.
+            radius = object_layer.feather_radius(spec.feather, max(scene.labels.shape))
+            mask, alpha = motion.region_alpha(scene.labels, spec.label, bbox, radius)
             geom = RegionGeometry(key, bbox, mask, alpha)
         self._geoms[spec.label] = geom
         self._geom_keys[spec.label] = key
