@@ -52,6 +52,8 @@ BLEND_ROWS = 16
 #: Farthest a phase carries a texture, in cycles of travel: a cycle ahead of the anchor, and kling
 #: mode's anchors lie up to half a cycle down the flow (see flow_phases).
 PHASE_REACH = 1.5
+#: Kling mode's anchors after the first cycle, in cycles down the flow, taking turns.
+KLING_ANCHORS = (0.5, 0.25)
 #: Box filter of the local mean the variance-preserving blend keeps, as a fraction of the long side.
 DETAIL_BOX = 0.02
 #: Step between regions' phase offsets (the golden ratio's fraction spreads any number of them evenly).
@@ -276,8 +278,8 @@ def flow_phases(
     cancel in the blend.
 
     Loops keep the anchor at the still. `kling` (a clip from the still, not a loop): phase 0 starts at
-    its peak on the still, so the first frame is the source, and later anchors lie down the flow (KLING
-    _ANCHORS, in cycles), never at the still again: the clip must not dissolve back to it, least of all
+    its peak on the still, so the first frame is the source, and later anchors lie down the flow
+    (KLING_ANCHORS, in cycles), never at the still again: the clip must not dissolve back to it, least of all
     at its end.
     """
     cycle = period / cycles
@@ -292,10 +294,6 @@ def flow_phases(
         return [(travel0, 1.0)]
     phases = [(travel0, w0), (travel1, 1.0 - w0)]
     return [p for p in phases if p[1] > 1.0 / 512] or phases[:1]
-
-
-#: Kling mode's anchors after the first cycle, in cycles down the flow, taking turns.
-KLING_ANCHORS = (0.5, 0.25)
 
 
 def _kling_anchor(k: int) -> float:
