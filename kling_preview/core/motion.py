@@ -244,9 +244,11 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
     reflection of the border rows into view: a Rorschach pattern, seen at once. Here the colour is a
     smooth membrane continuing the colours along the border (push-pull, as coarse as `strip` / 8 px),
     and the detail over it (the texture minus that smooth layer) is the strip of `strip` px along the
-    border translated outwards in the same order, repeated if the pad is deeper: a texture that goes on
-    like the border's, with no axis of symmetry. Every channel stays within the range it has. Only the
-    added pixels are computed (the texture is built once per mask, but on every mask edit).
+    border translated outwards in the same order, repeated if the pad is deeper but fading out over the
+    second strip: a texture that goes on like the border's, with no axis of symmetry, and no stack of
+    copies of the border's shapes further out (seen on real skies). Every channel stays within the range
+    it has. Only the added pixels are computed (the texture is built once per mask, but on every mask
+    edit).
     """
     top, bottom, left, right = past
     h, w = texture.shape[:2]
@@ -269,8 +271,11 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
     ty = np.where(ys < 0, ys % period_y, np.where(ys >= h, h - 1 - (h - 1 - ys) % period_y, ys))
     tx = np.where(xs < 0, xs % period_x, np.where(xs >= w, w - 1 - (w - 1 - xs) % period_x, xs))
     lo, hi = zip(*(cv2.minMaxLoc(ch)[:2] for ch in cv2.split(texture)))
+    # How much of the strip's detail each pad row and column keeps: all over the first strip, none past two.
+    fade_y = np.clip(2.0 - np.maximum(-ys, ys - (h - 1)) / period_y, 0.0, 1.0).astype(np.float32)
+    fade_x = np.clip(2.0 - np.maximum(-xs, xs - (w - 1)) / period_x, 0.0, 1.0).astype(np.float32)
     bands = ((0, top, 0, ww), (top + h, hh, 0, ww), (top, top + h, 0, left), (top, top + h, left + w, ww))
-    for y0, y1, x0, x1 in bands:
+    for i, (y0, y1, x0, x1) in enumerate(bands):
         if y0 >= y1 or x0 >= x1:
             continue
         sy, sx = ty[y0:y1], tx[x0:x1]
@@ -279,7 +284,8 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
         detail = texture[sy0:sy1, sx0:sx1].astype(np.float32)
         detail -= _upsampled(coarse, (hh, ww), (sy0 + top, sy1 + top, sx0 + left, sx1 + left))
         fill = _upsampled(coarse, (hh, ww), (y0, y1, x0, x1))
-        fill += detail[np.ix_(sy - sy0, sx - sx0)]
+        fade = fade_y[y0:y1, None, None] if i < 2 else fade_x[None, x0:x1, None]
+        fill += detail[np.ix_(sy - sy0, sx - sx0)] * fade
         fill += 0.5
         # Colour plus detail can overshoot: keep every channel within the range the texture has.
         cv2.max(fill, lo, dst=fill)
