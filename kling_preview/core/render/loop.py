@@ -60,14 +60,13 @@ DETAIL_BOX = 0.02
 PHASE_STEP = 0.6180339887
 #: Resampling blurs: bilinear interpolation at a fractional offset of half a pixel on both axes loses an
 #: eighth of the fine detail and none at a whole pixel, so detail pulses as the texture slides (the frames'
-#: band-pass energy swung by a fifth). At best quality the warp samples a copy of the texture upsampled
-#: this many times (bicubic, once per build): a bilinear sample between its pixels loses little at any
-#: offset, for about 1.15x the remap (a bicubic remap costs 6-8x). The live preview keeps 1: its frame
-#: budget is tight and the proxy is shown small.
-TEXTURE_ZOOM = {"live": 1, "best": 2}
+#: band-pass energy swung by a fifth). The warp samples a copy of the texture upsampled this many times
+#: (bicubic, once per build): a bilinear sample between its pixels loses little at any offset, for about
+#: 1.15x the remap (a bicubic remap costs 6-8x).
+TEXTURE_ZOOM = 2
 #: What sampling still loses on average is made up by sharpening the texture once (before upsampling) by
-#: a 3-tap [-c, 1 + 2c, -c] per axis, c by zoom: detail kept about 0.95-1.05 of the still's at zoom 2.
-SHARPEN = {1: 0.1, 2: 0.05}
+#: a 3-tap [-c, 1 + 2c, -c] per axis: detail kept about 0.95-1.05 of the still's.
+SHARPEN = 0.05
 #: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
 #: inside the region's trusted interior.
 VALID_RAMP = 0.02
@@ -194,17 +193,15 @@ class _Fields:
         region = scene.pixels[y0:y1, x0:x1][geom.mask]
         low = (*(float(v) for v in region.min(axis=0)), 0.0)
         high = (*(float(v) for v in region.max(axis=0)), 255.0)
-        zoom = TEXTURE_ZOOM[scene.quality]
-        c = SHARPEN[zoom]
-        taps = np.array([-c, 1.0 + 2.0 * c, -c], np.float32)
+        zoom = TEXTURE_ZOOM
+        taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
         pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
         if best and tex.trusted is not None:
             ramp = max(1.0, VALID_RAMP * long_side)
             dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
             valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
             pixels = cv2.merge([*cv2.split(pixels), valid])
-        if zoom > 1:
-            pixels = cv2.resize(pixels, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        pixels = cv2.resize(pixels, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
         pixels = _clamp(pixels, low, high)  # sharpening and bicubic overshoot at edges
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
         halo = box // 2 + 1 if best else 0
