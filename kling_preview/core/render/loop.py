@@ -324,12 +324,14 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
     y0, y1, x0, x1 = e.bbox
     if e.kind == FieldKind.FLOW:
         phases = [(travel, 0.0, weight) for travel, weight in flow_phases(t, period, e.cycles, e.offset, kling)]
+        # A phase's detail is like the still's while its travel is short of the local mean's box.
+        near = [max(e.rho, 1.0 - abs(p[0]) * e.speed / e.box) for p in phases]
         # Best quality blurs the local mean over a halo of rows around each stripe (exact); live takes the
         # stripe alone (the mean differs near stripe edges by a grey level or two, and a third less warping).
         halo = e.box // 2 + 1 if e.best else 0
     else:
         phases = [(*motion.ambient_phase(t, period), 1.0)]
-        halo = 0
+        near, halo = [], 0
     width, bh = x1 - x0, y1 - y0
     # On a curved field (best quality) each phase's sample points follow the streamlines: the node
     # coordinates of its travel, upsampled per stripe into the stripe's map.
@@ -357,7 +359,7 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
         warped = [img[: a1 - a0] for img in imgs]
         dst = out[r0 : r0 + n, x0:x1]
         if e.best:
-            result = _blend_best(e, warped, [p[2] for p in phases], a0, a1)[k0 - a0 : k0 - a0 + n]
+            result = _blend_best(e, warped, [p[2] for p in phases], near, a0, a1)[k0 - a0 : k0 - a0 + n]
         else:
             # An opaque stripe of a full-width region is contiguous: the blend is written there directly.
             into = dst if state == 2 and dst.flags.c_contiguous else None
@@ -430,10 +432,14 @@ def _blend_live(
     return _clamp(out, e.low, e.high)
 
 
-def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a0: int, a1: int) -> np.ndarray:
+def _blend_best(
+    e: FieldEntry, warped: list[np.ndarray], weights: list[float], near: list[float], a0: int, a1: int
+) -> np.ndarray:
     """Per-pixel weights: each phase by its weight x the validity of its sample point, and the still pixel
     by what validity is missing (so where no phase has real pixels the still shows, fading in as smoothly
-    as the validity ramps); then the same variance-preserving step with k per pixel. Three-channel work
+    as the validity ramps); then the same variance-preserving step with k per pixel. `near`: how alike
+    each phase's detail is to the still's (a phase that has hardly travelled is the still: blending the
+    two loses no contrast, and boosting it over-sharpened the water round every post). Three-channel work
     goes through OpenCV (vectorised, threaded); only the one-channel weights are computed with numpy."""
     mt, _, ml, _ = e.texture.margins
     still = e.texture.pixels[mt + a0 : mt + a1, ml : ml + e.alpha.shape[1]]
@@ -452,6 +458,9 @@ def _blend_best(e: FieldEntry, warped: list[np.ndarray], weights: list[float], a
         squares += np.square(w)
     if len(ws) == 2:
         squares += (2.0 * e.rho) * ws[0] * ws[1]
+    for rho, w in zip(near, ws):
+        if rho > 0:
+            squares += (2.0 * rho) * rest * w
     k = cv2.sqrt(1.0 / squares)
     mean = cv2.blur(blend, (e.box, e.box), borderType=cv2.BORDER_REFLECT_101)
     # k blend + (1 - k) mean in one pass: blendLinear divides by k + (1 - k) = 1 and saturates.
