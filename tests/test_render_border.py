@@ -123,3 +123,19 @@ def test_an_object_sliding_in_from_the_border_brings_no_mirror_image(quality):
     end = r.frame(r.times()[-1])
     assert mirror_score(end) < 0.4
     assert band_pass(end)[:30].std() > 0.25 * still.std(), "the object comes in flat"
+
+
+def test_the_continuation_joins_the_border_without_a_seam():
+    """The strip translated outwards puts its inner edge next to the border: on a real sky that seam
+    streamed into view with the flow as a hard vertical line. Across the border the texture steps no more
+    than it does between columns inside."""
+    from kling_preview.core import motion
+
+    rng = np.random.default_rng(9)
+    noise = rng.normal(128.0, 30.0, (120, 200, 3)).astype(np.float32)
+    texture = np.clip(cv2.GaussianBlur(noise, (0, 0), 2.0), 0, 255).astype(np.uint8)
+    out = motion.continue_past_border(texture, (0, 0, 60, 0), 40.0, 8.0).astype(np.float32)
+    steps = np.abs(np.diff(out, axis=1)).mean(axis=(0, 2))  # step between column x and x + 1
+    inside = float(np.median(steps[60:]))
+    assert steps[59] < 1.5 * inside  # the last column past the border against the first inside
+    assert steps[:59].max() < 2.0 * inside  # and no seam anywhere in the continuation

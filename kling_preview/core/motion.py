@@ -64,6 +64,9 @@ TEXTURE_INSET_MIN = 1.5
 #: long side away, fading into the smooth push-pull colour fill by MIRROR_FADE (deep fills stay calm).
 MIRROR_KEEP = 0.015
 MIRROR_FADE = 0.04
+#: Past the image border a region's texture fades from the mirror into its continuation over this
+#: fraction of the long side (continue_past_border).
+BORDER_JOIN = 0.02
 #: Relaxation steps per pyramid level of a texture's colour fill (see push_pull).
 TEXTURE_RELAX = 4
 #: Ambient motion: amplitude at strength 1 (fraction of the long side), noise cells on the long side,
@@ -233,22 +236,26 @@ def region_texture(
         return texture, inside
     top, bottom, left, right = past
     inside = cv2.copyMakeBorder(inside.astype(np.uint8), top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
-    return continue_past_border(texture, past, 2.0 * fade), inside.astype(bool)
+    return continue_past_border(texture, past, 2.0 * fade, BORDER_JOIN * long_side), inside.astype(bool)
 
 
-def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], strip: float) -> np.ndarray:
+def continue_past_border(
+    texture: np.ndarray, past: tuple[int, int, int, int], strip: float, join: float
+) -> np.ndarray:
     """`texture` (h, w, 3 uint8) grown by `past` (top, bottom, left, right) pixels, continued, not mirrored.
 
-    Why not a mirror: a flow samples upstream of each pixel and one phase also to the side of the flow,
-    so where a region meets the image border it samples past it, and a texture mirrored there streams a
-    reflection of the border rows into view: a Rorschach pattern, seen at once. Here the colour is a
+    Why not a mirror: a flow samples upstream of each pixel, so where a region meets the image border it
+    samples past it, and a texture mirrored there streams a reflection of the border rows into view: a
+    Rorschach pattern, seen at once. Here the colour is a
     smooth membrane continuing the colours along the border (push-pull, as coarse as `strip` / 8 px),
     and the detail over it (the texture minus that smooth layer) is the strip of `strip` px along the
-    border translated outwards in the same order, repeated if the pad is deeper but fading out over the
-    second strip: a texture that goes on like the border's, with no axis of symmetry, and no stack of
-    copies of the border's shapes further out (seen on real skies). Every channel stays within the range
-    it has. Only the added pixels are computed (the texture is built once per mask, but on every mask
-    edit).
+    border translated outwards in the same order, fading out over its outer half: a texture that goes on
+    like the border's, with no axis of symmetry, and no stack of copies of the border's shapes further out
+    with a seam between each two (seen on real skies); further out only the membrane. The first `join`
+    px past the border fade from the border's own pixels drawn outwards into that continuation: the strip
+    translated outwards puts its inner edge next to the border, and that seam streamed into view as a hard
+    line with the flow. Every channel stays within the range it has. Only the added pixels are computed (the
+    texture is built once per mask, but on every mask edit).
     """
     top, bottom, left, right = past
     h, w = texture.shape[:2]
@@ -271,9 +278,13 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
     ty = np.where(ys < 0, ys % period_y, np.where(ys >= h, h - 1 - (h - 1 - ys) % period_y, ys))
     tx = np.where(xs < 0, xs % period_x, np.where(xs >= w, w - 1 - (w - 1 - xs) % period_x, xs))
     lo, hi = zip(*(cv2.minMaxLoc(ch)[:2] for ch in cv2.split(texture)))
-    # How much of the strip's detail each pad row and column keeps: all over the first strip, none past two.
-    fade_y = np.clip(2.0 - np.maximum(-ys, ys - (h - 1)) / period_y, 0.0, 1.0).astype(np.float32)
-    fade_x = np.clip(2.0 - np.maximum(-xs, xs - (w - 1)) / period_x, 0.0, 1.0).astype(np.float32)
+    # How much of the border's pixels each pad row and column shows: all at the border, none `join` px out.
+    join_y = np.clip(1.0 - np.maximum(np.maximum(-ys, ys - (h - 1)), 0) / max(join, 1.0), 0.0, 1.0).astype(np.float32)
+    join_x = np.clip(1.0 - np.maximum(np.maximum(-xs, xs - (w - 1)), 0) / max(join, 1.0), 0.0, 1.0).astype(np.float32)
+    # How much of the strip's detail each pad row and column keeps: all over the first half strip, none
+    # from the strip's end on (where a repeat would start, with a seam).
+    fade_y = np.clip(2.0 - 2.0 * np.maximum(-ys, ys - (h - 1)) / period_y, 0.0, 1.0).astype(np.float32)
+    fade_x = np.clip(2.0 - 2.0 * np.maximum(-xs, xs - (w - 1)) / period_x, 0.0, 1.0).astype(np.float32)
     bands = ((0, top, 0, ww), (top + h, hh, 0, ww), (top, top + h, 0, left), (top, top + h, left + w, ww))
     for i, (y0, y1, x0, x1) in enumerate(bands):
         if y0 >= y1 or x0 >= x1:
@@ -286,10 +297,14 @@ def continue_past_border(texture: np.ndarray, past: tuple[int, int, int, int], s
         fill = _upsampled(coarse, (hh, ww), (y0, y1, x0, x1))
         fade = fade_y[y0:y1, None, None] if i < 2 else fade_x[None, x0:x1, None]
         fill += detail[np.ix_(sy - sy0, sx - sx0)] * fade
-        fill += 0.5
         # Colour plus detail can overshoot: keep every channel within the range the texture has.
         cv2.max(fill, lo, dst=fill)
         cv2.min(fill, hi, dst=fill)
+        # Next to the border, fade in from the border's own pixels drawn out (continuous with the inside).
+        near = (join_y[y0:y1, None] * join_x[None, x0:x1])[..., None]
+        edge = texture[np.ix_(ys[y0:y1].clip(0, h - 1), xs[x0:x1].clip(0, w - 1))].astype(np.float32)
+        fill += near * (edge - fill)
+        fill += 0.5
         out[y0:y1, x0:x1] = fill.astype(np.uint8)
     return out
 
