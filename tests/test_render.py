@@ -117,6 +117,18 @@ def test_trajectory_edit_in_loop_mode_rebuilds_only_that_region():
     assert r.cache_info()["field_builds"] == builds + 1
 
 
+def test_a_trajectory_edit_keeps_the_texture_the_warp_samples():
+    """Sharpening and upsampling a texture costs more than the rest of a field: a trajectory edit that the
+    texture still reaches far enough for reuses it."""
+    p = three_regions()
+    r = render.Renderer(render.snapshot(p, None, "loop"))
+    before = r.cache_entry(2)
+    p.regions[1].trajectory = list(reversed(p.regions[1].trajectory))  # as long, the other way
+    r.update(render.snapshot(p, None, "loop"))
+    after = r.cache_entry(2)
+    assert after is not before and after.texture is before.texture and after.pixels is before.pixels
+
+
 def test_mask_edit_in_loop_mode_rebuilds_only_that_regions_field_and_texture():
     p = three_regions()
     r = render.Renderer(render.snapshot(p, None, "loop"))
@@ -129,7 +141,7 @@ def test_mask_edit_in_loop_mode_rebuilds_only_that_regions_field_and_texture():
     after = {reg.label: r.cache_entry(reg.label) for reg in p.regions}
     assert after[1] is before[1] and after[2] is before[2]
     assert after[1].texture is textures[1] and after[2].texture is textures[2]
-    assert after[3] is not before[3]
+    assert after[3] is not before[3] and after[3].pixels is not before[3].pixels
     assert r.cache_info()["field_builds"] == builds + 1
     # The new texture reaches past the grown region by as far as its flow carries a sample.
     assert after[3].bbox[1] > before[3].bbox[1]

@@ -127,6 +127,9 @@ class _Fields:
         self.entries: dict[int, FieldEntry] = {}
         self.copy_rows: list[tuple[int, int]] = []
         self.builds = 0  # region fields computed, for cache_info()
+        # What each region's warp samples, by label: kept while its texture is the same object (a
+        # trajectory edit rebuilds the field, not the upsampled texture).
+        self.sampled: dict[int, tuple[RegionTexture, bool, np.ndarray, tuple[float, ...], tuple[float, ...]]] = {}
 
     @property
     def cycles(self) -> int:
@@ -141,15 +144,17 @@ class _Fields:
     ) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base:
-            self.base, self.entries = base, {}
+            self.base, self.entries, self.sampled = base, {}, {}
         entries: dict[int, FieldEntry] = {}
         for lab, (key, kind, spec, geom) in wanted.items():
             entry = self.entries.get(lab)
             if entry is None or entry.key != key:
                 entry = self._build(scene, key, kind, spec, geom, textures)
+                self.sampled[lab] = (entry.texture, entry.best, entry.pixels, entry.low, entry.high)
                 self.builds += 1
             entries[lab] = entry
         self.entries = entries
+        self.sampled = {lab: v for lab, v in self.sampled.items() if lab in entries}
         # Rows that no full-width region overwrites completely: only these are copied from the source.
         h, w = scene.labels.shape
         covered = np.zeros(h + 2, bool)  # row r is covered[r + 1]; a covered row pads each end
@@ -164,9 +169,8 @@ class _Fields:
         edges = np.flatnonzero(covered[1:] != covered[:-1])
         self.copy_rows = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
-    @staticmethod
     def _build(
-        scene: Scene, key: CacheKey, kind: FieldKind, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
+        self, scene: Scene, key: CacheKey, kind: FieldKind, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
     ) -> FieldEntry:
         y0, y1, x0, x1 = geom.bbox
         shape = scene.labels.shape
@@ -190,19 +194,12 @@ class _Fields:
         margin = int(math.ceil(reach)) + 2  # + bilinear support
         tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
         best = scene.quality == "best" and kind == FieldKind.FLOW
-        region = scene.pixels[y0:y1, x0:x1][geom.mask]
-        low = (*(float(v) for v in region.min(axis=0)), 0.0)
-        high = (*(float(v) for v in region.max(axis=0)), 255.0)
         zoom = TEXTURE_ZOOM
-        taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
-        pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
-        if best and tex.trusted is not None:
-            ramp = max(1.0, VALID_RAMP * long_side)
-            dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
-            valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
-            pixels = cv2.merge([*cv2.split(pixels), valid])
-        pixels = cv2.resize(pixels, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
-        pixels = _clamp(pixels, low, high)  # sharpening and bicubic overshoot at edges
+        have = self.sampled.get(spec.label)
+        if have is not None and have[0] is tex and have[1] == best:
+            pixels, low, high = have[2:]
+        else:
+            pixels, low, high = _sampled_texture(scene, geom, tex, best)
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)
         halo = box // 2 + 1 if best else 0
         mt, _, ml, _ = tex.margins
@@ -376,6 +373,27 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
                 cv2.blendLinear(result[b0:b1, c0:c1], part, alpha, beta, dst=part)
             else:
                 part[...] = result[b0:b1, c0:c1]
+
+
+def _sampled_texture(
+    scene: Scene, geom: RegionGeometry, tex: RegionTexture, best: bool
+) -> tuple[np.ndarray, tuple[float, ...], tuple[float, ...]]:
+    """What a region's warp samples: its texture sharpened (SHARPEN) and upsampled TEXTURE_ZOOM times,
+    with the soft trusted-interior weight as a fourth channel at best quality; and the region's lowest
+    and highest value per channel (a blend that restores contrast never leaves the colours it has)."""
+    y0, y1, x0, x1 = geom.bbox
+    region = scene.pixels[y0:y1, x0:x1][geom.mask]
+    low = (*(float(v) for v in region.min(axis=0)), 0.0)
+    high = (*(float(v) for v in region.max(axis=0)), 255.0)
+    taps = np.array([-SHARPEN, 1.0 + 2.0 * SHARPEN, -SHARPEN], np.float32)
+    pixels = cv2.sepFilter2D(tex.pixels, -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
+    if best and tex.trusted is not None:
+        ramp = max(1.0, VALID_RAMP * max(scene.labels.shape))
+        dist = cv2.distanceTransform(tex.trusted, cv2.DIST_L2, 3)
+        valid = (np.minimum(dist, ramp) * (255.0 / ramp) + 0.5).astype(np.uint8)
+        pixels = cv2.merge([*cv2.split(pixels), valid])
+    pixels = cv2.resize(pixels, None, fx=TEXTURE_ZOOM, fy=TEXTURE_ZOOM, interpolation=cv2.INTER_CUBIC)
+    return _clamp(pixels, low, high), low, high  # sharpening and bicubic overshoot at edges
 
 
 def _column_runs(alpha: np.ndarray) -> tuple[tuple[int, int, bool], ...]:
