@@ -519,7 +519,7 @@ class MainWindow(FileActions, TrackFileActions, QMainWindow):
         for act in self._brush_actions:
             act.setVisible(painting)
         for act in self._path_actions:
-            act.setVisible(not painting)
+            act.setVisible(name == T.ToolName.TRAJECTORY)
         self._update_path_widgets()
 
     def _on_target(self, label: int) -> None:

@@ -7,7 +7,8 @@ that sets the target's pixels (a motion region or the static mask alike), so the
 between regions.
 
 Gestures (Tools menu): Magic wand tool (W): click selects the area under the cursor as the target's mask,
-Shift+click adds it, Alt+click removes it. Snap to Edges (Ctrl+Shift+G) snaps the target's painted mask.
+Shift+click adds it, Alt+click removes it; its Tolerance (in the tool options while it is the tool) says how
+different a colour it may take in. Snap to Edges (Ctrl+Shift+G) snaps the target's painted mask.
 Smart Brush (Ctrl+Shift+B) snaps every brush stroke as it ends (its own undo step, so one Undo gives back
 the raw stroke).
 """
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QSpinBox, QToolBar
 from shiboken6 import isValid
 
 from kling_preview.core import selection
@@ -150,6 +151,17 @@ class SmartSelect(QObject):
         bar = w.findChild(QToolBar, "toolsBar")
         if bar is not None:
             bar.addAction(self.act_wand)
+        self.tolerance_spin = QSpinBox(w)
+        self.tolerance_spin.setRange(1, 100)
+        self.tolerance_spin.setValue(round(selection.DEFAULT_TOLERANCE))
+        self.tolerance_spin.setPrefix("Tolerance ")
+        self.tolerance_spin.setToolTip(
+            "Magic wand: how different a colour the click may take in (CIELAB ΔE); lower takes less"
+        )
+        self.tolerance_spin.setKeyboardTracking(False)
+        shown = w.options_bar.addWidget(self.tolerance_spin)
+        shown.setVisible(self.canvas.tool.name == WAND)
+        self.canvas.toolChanged.connect(lambda name: shown.setVisible(name == WAND))
 
     def _status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 4000)
@@ -173,7 +185,8 @@ class SmartSelect(QObject):
             return
         x, y = int(round(pos[0])), int(round(pos[1]))
         verb = {"replace": "Select", "add": "Add to", "remove": "Remove from"}[mode]
-        self._start(_Request(label, mode, f"{verb} {self._name(label)} (magic wand)"), "wand", (x, y), True)
+        request = _Request(label, mode, f"{verb} {self._name(label)} (magic wand)")
+        self._start(request, "wand", (x, y, float(self.tolerance_spin.value())), True)
 
     def _stroke_ended(self, label: object, edit: object) -> None:
         if not self.act_smart_brush.isChecked() or not isinstance(edit, MaskEdit) or not isinstance(label, int):
@@ -214,7 +227,8 @@ class SmartSelect(QObject):
                 found = selection.snap(pixels, arg)
             else:
                 assert isinstance(arg, tuple)
-                found = selection.magic_wand(pixels, arg)
+                x, y, tolerance = arg
+                found = selection.magic_wand(pixels, (x, y), tolerance)
             if cancel.is_set():
                 raise Cancelled("smart selection cancelled")
             return found

@@ -213,3 +213,33 @@ def test_the_wand_is_a_tool_among_the_others_with_its_own_icon(window):
     act = window.tool_actions[T.ToolName.MAGIC_WAND]
     assert act is window.smart.act_wand and act.isCheckable() and not act.icon().isNull()
     assert [s.toString() for s in act.shortcuts()] == ["W"]
+
+
+def test_the_wand_s_tolerance_is_in_the_tool_options_and_decides_how_much_it_takes(qtbot, window, mouse):
+    """A colour ramp: a low tolerance takes a narrow band round the click, a high one much more."""
+    ramp = np.repeat(np.linspace(0, 255, 480)[None, :, None], 320, axis=0).repeat(3, axis=2).astype(np.uint8)
+    project = Project(decode_image(encode_png(ramp), "ramp.png"))
+    water = project.add_region("Water").label
+    window.set_project(project)
+    window.regions.select_label(water)
+    spin = window.smart.tolerance_spin
+    assert not spin.isVisible()
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key.Key_W)
+    assert window.canvas.tool.name == smart_select.WAND
+    qtbot.waitUntil(spin.isVisible, timeout=5000)  # the tool bar lays its widgets out on the next pass
+
+    taken = []
+    for tolerance in (3, 40):
+        spin.selectAll()
+        QTest.keyClicks(spin, str(tolerance))
+        QTest.keyClick(spin, Qt.Key.Key_Return)
+        assert spin.value() == tolerance
+        window.canvas.setFocus()
+        mouse.click(240.0, 160.0)
+        wait_idle(qtbot, window)
+        taken.append(int(np.count_nonzero(project.labels == water)))
+    assert 0 < taken[0] < taken[1] / 2
+
+    QTest.keyClick(window.canvas, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: not spin.isVisible(), timeout=5000)
