@@ -41,7 +41,7 @@ from .. import motion
 from ..trajectory import arc_length
 from .scene import CacheKey, RegionSpec, Scene
 from .streamlines import Streams, build_streams
-from .textures import RegionGeometry, RegionTexture, _Textures
+from .textures import VALID_RAMP, RegionGeometry, RegionTexture, _Textures
 
 BBox = motion.BBox
 
@@ -67,9 +67,6 @@ TEXTURE_ZOOM = 2
 #: What sampling still loses on average is made up by sharpening the texture once (before upsampling) by
 #: a 3-tap [-c, 1 + 2c, -c] per axis: detail kept about 0.95-1.05 of the still's.
 SHARPEN = 0.05
-#: Soft validity: a sample point counts fully once this far (fraction of the long side, at least 1 px)
-#: inside the region's trusted interior.
-VALID_RAMP = 0.02
 
 
 class FieldKind(StrEnum):
@@ -127,9 +124,6 @@ class _Fields:
         self.entries: dict[int, FieldEntry] = {}
         self.copy_rows: list[tuple[int, int]] = []
         self.builds = 0  # region fields computed, for cache_info()
-        # What each region's warp samples, by label: kept while its texture is the same object (a
-        # trajectory edit rebuilds the field, not the upsampled texture).
-        self.sampled: dict[int, tuple[RegionTexture, bool, np.ndarray, tuple[float, ...], tuple[float, ...]]] = {}
 
     @property
     def cycles(self) -> int:
@@ -144,17 +138,15 @@ class _Fields:
     ) -> None:
         base = (scene.project_token, scene.source_token, scene.size)
         if self.base != base:
-            self.base, self.entries, self.sampled = base, {}, {}
+            self.base, self.entries = base, {}
         entries: dict[int, FieldEntry] = {}
         for lab, (key, kind, spec, geom) in wanted.items():
             entry = self.entries.get(lab)
             if entry is None or entry.key != key:
-                entry = self._build(scene, key, kind, spec, geom, textures)
-                self.sampled[lab] = (entry.texture, entry.best, entry.pixels, entry.low, entry.high)
+                entry = self._build(scene, key, kind, spec, geom, textures, entry)
                 self.builds += 1
             entries[lab] = entry
         self.entries = entries
-        self.sampled = {lab: v for lab, v in self.sampled.items() if lab in entries}
         # Rows that no full-width region overwrites completely: only these are copied from the source.
         h, w = scene.labels.shape
         covered = np.zeros(h + 2, bool)  # row r is covered[r + 1]; a covered row pads each end
@@ -169,9 +161,18 @@ class _Fields:
         edges = np.flatnonzero(covered[1:] != covered[:-1])
         self.copy_rows = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
+    @staticmethod
     def _build(
-        self, scene: Scene, key: CacheKey, kind: FieldKind, spec: RegionSpec, geom: RegionGeometry, textures: _Textures
+        scene: Scene,
+        key: CacheKey,
+        kind: FieldKind,
+        spec: RegionSpec,
+        geom: RegionGeometry,
+        textures: _Textures,
+        previous: FieldEntry | None,
     ) -> FieldEntry:
+        """The region's field; what its warp samples is the previous entry's while the texture is the same
+        (a trajectory edit rebuilds the field, not the sharpened, upsampled texture)."""
         y0, y1, x0, x1 = geom.bbox
         shape = scene.labels.shape
         long_side = max(shape)
@@ -195,9 +196,8 @@ class _Fields:
         tex = textures.get(scene, spec.label, geom, (margin, margin, margin, margin))
         best = scene.quality == "best" and kind == FieldKind.FLOW
         zoom = TEXTURE_ZOOM
-        have = self.sampled.get(spec.label)
-        if have is not None and have[0] is tex and have[1] == best:
-            pixels, low, high = have[2:]
+        if previous is not None and previous.texture is tex and previous.best == best:
+            pixels, low, high = previous.pixels, previous.low, previous.high
         else:
             pixels, low, high = _sampled_texture(scene, geom, tex, best)
         box = max(3, int(round(DETAIL_BOX * long_side)) | 1)

@@ -5,13 +5,13 @@ continued past its edge from its interior only), never from the image, so no fra
 the static mask, unpainted pixels or another region, however far its motion samples. A texture depends
 on its region's mask only: trajectory edits and mode switches reuse it while it reaches far enough.
 
-Past the image border (why not a mirror): a flow samples its texture upstream of each pixel, and one
-phase also to the side of the flow, so where a region touches the border (a sky at the top, water
-entering at the left) it samples past it. A texture mirrored there (BORDER_REFLECT_101) streams a
-reflection of the border rows into the frame, a Rorschach pattern, and counted as real pixels it won
-every phase blend. So what lies past the border is continued like the region's texture, not reflected
-(the colours along the border as a smooth membrane, with the detail of the strip along the border
-translated outwards: motion.continue_past_border), and it is not trusted beyond TRUST_PAST_BORDER, so
+Past the image border (why not a mirror): a flow samples its texture upstream of each pixel, so where
+a region touches the border (a sky at the top, water entering at the left) it samples past it. A
+texture mirrored there (BORDER_REFLECT_101) streams a reflection of the border rows into the frame, a
+Rorschach pattern, and counted as real pixels it won every phase blend. So what lies past the border is
+continued like the region's texture, not reflected (the colours along the border as a smooth membrane,
+with the detail of the strip along the border translated outwards: motion.continue_past_border), and
+it is not trusted beyond TRUST_PAST_BORDER, so
 at export quality a phase sampling far past the border gives way to one with real pixels, or to the
 still pixel. (Why trusted a little past it: the border is no edge of the region, so the real pixels
 next to it must not be doubted, which a validity ramp starting at the border would do.)
@@ -30,10 +30,13 @@ from .scene import CacheKey, Scene
 
 BBox = motion.BBox
 
-#: How far the trusted interior reaches past the image border (fraction of the long side; as wide as the
-#: validity ramp of render/loop.py, so a sample point just inside the border counts fully and the
-#: continuation past it fades out over this width).
-TRUST_PAST_BORDER = 0.02
+#: Soft validity (export-quality loops, render/loop.py): a sample point counts fully once this far
+#: (fraction of the long side, at least 1 px) inside the region's trusted interior.
+VALID_RAMP = 0.02
+#: How far the trusted interior reaches past the image border (fraction of the long side): the validity
+#: ramp's width, so a sample point just inside the border counts fully and the continuation past it
+#: fades out over this width.
+TRUST_PAST_BORDER = VALID_RAMP
 
 
 @dataclass(eq=False)
