@@ -14,10 +14,7 @@ Run: python bench/bench_kling_plate.py   (add --quick for fewer runs)
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -27,19 +24,12 @@ from kling_preview.core import motion, plate, render
 from kling_preview.core.images import decode_image, encode_png
 from kling_preview.core.project import Project
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_render import median_time  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"proxy": (960, 540), "1080p": (1920, 1080)}
 TARGET_ENERGY = 0.5
-
-
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def grain_image(width: int, height: int) -> np.ndarray:
@@ -109,8 +99,8 @@ def fill_ratio(pixels: np.ndarray, mask: np.ndarray, size: tuple[int, int], runs
     margin = int(np.ceil(render.kling.PLATE_RING * max(y1 - y0, x1 - x0) + render.kling.PLATE_CONTEXT / scale))
     y0, y1, x0, x1 = motion.expand_bbox((y0, y1, x0, x1), margin, hole.shape)
     crop, hc = img[y0:y1, x0:x1], hole[y0:y1, x0:x1]
-    fill = median_time(lambda: plate.fill_hole(crop, hc, ~hc, scale), runs)
-    inpaint = median_time(lambda: cv2.inpaint(img, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA), runs)
+    fill = median_time(lambda: plate.fill_hole(crop, hc, ~hc, scale), runs, warmup=1)
+    inpaint = median_time(lambda: cv2.inpaint(img, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA), runs, warmup=1)
     return fill / inpaint, fill * 1000
 
 

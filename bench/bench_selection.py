@@ -18,10 +18,7 @@ Run: python bench/bench_selection.py   (--quick: fewer runs)
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -33,19 +30,12 @@ from selection_cases import CASES, STROKE_MARGIN, deepest_point, inner_stroke, i
 
 from kling_preview.core.selection import magic_wand, snap  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_render import median_time  # noqa: E402
+
 SCALES = {"960x540": 1.0, "12mp": 4.8}  # 4608x2592 = 11.9 MP
 TARGET_SECONDS = {("snap", "960x540"): 0.5, ("snap", "12mp"): 1.5, ("wand", "12mp"): 0.3}
 FLOOD_RANGES = (4, 8, 12, 16, 24, 32, 48)
-
-
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up: first calls pay for allocations and OpenCV's thread pool
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def grabcut_snap(image: np.ndarray, stroke: np.ndarray, work_side: int = 640, iterations: int = 4) -> np.ndarray:
@@ -93,8 +83,8 @@ def main() -> int:
             print(f"{name}_stroke_iou: {iou(stroke, area):.3f}")
             ours = snap(image, stroke)
             ref = grabcut_snap(image, stroke)
-            t_ours = median_time(lambda: snap(image, stroke), runs)  # noqa: B023
-            t_ref = median_time(lambda: grabcut_snap(image, stroke), runs)  # noqa: B023
+            t_ours = median_time(lambda: snap(image, stroke), runs, warmup=1)  # noqa: B023
+            t_ref = median_time(lambda: grabcut_snap(image, stroke), runs, warmup=1)  # noqa: B023
             print(f"{name}_snap_iou: {iou(ours, area):.3f}  (bar {case.snap_iou})")
             print(f"{name}_grabcut_iou: {iou(ref, area):.3f}")
             print(f"{name}_snap_seconds: {t_ours:.3f}")
@@ -109,11 +99,11 @@ def main() -> int:
             click = deepest_point(area)
             avoid = truth(case.photo, case.avoid, scale) if case.avoid else np.zeros_like(area)
             wand = magic_wand(image, click)
-            t_wand = median_time(lambda: magic_wand(image, click), runs)  # noqa: B023
+            t_wand = median_time(lambda: magic_wand(image, click), runs, warmup=1)  # noqa: B023
             # The flood fill gets its best tolerance for this very click, with hindsight.
             floods = {r: flood_fill(image, click, r) for r in FLOOD_RANGES}
             best = max(floods, key=lambda r: iou(floods[r], area))  # noqa: B023
-            t_flood = median_time(lambda: flood_fill(image, click, best), runs)  # noqa: B023
+            t_flood = median_time(lambda: flood_fill(image, click, best), runs, warmup=1)  # noqa: B023
             print(f"{name}_wand_click: {click}")
             print(f"{name}_wand_iou: {iou(wand, area):.3f}  (bar {case.wand_iou})")
             print(f"{name}_wand_leak_px: {np.count_nonzero(wand & avoid)}")
