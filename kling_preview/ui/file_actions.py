@@ -55,6 +55,15 @@ def busy_cursor() -> Iterator[None]:
 class FileActions:
     """Open / save / close / recent files / drop, for `MainWindow` (self is the window)."""
 
+    def _failed(self: MainWindow, title: str, path: Path, doing: str, exc: Exception) -> None:
+        """Say that a file action failed (call it in the except block): our own errors already name the file
+        and the problem; anything else is a bug, logged with its trace and shown with the file's name."""
+        if isinstance(exc, KlingPreviewError):
+            self._error(title, str(exc))
+        else:
+            log.exception("%s %s failed", doing, path)
+            self._error(title, f"{path}: {exc}")
+
     def _start_dir(self: MainWindow) -> str:
         for p in (self.path, self.source):
             if p is not None:
@@ -97,12 +106,8 @@ class FileActions:
         try:
             with busy_cursor():
                 project, notes = load_input(str(path))
-        except KlingPreviewError as exc:
-            self._error("Could not open", str(exc))
-            return False
         except Exception as exc:  # a bug must not take the window down with it
-            log.exception("opening %s failed", path)
-            self._error("Could not open", f"{path}: {exc}")
+            self._failed("Could not open", path, "opening", exc)
             return False
         self.set_project(project, path)
         self.preview.play()  # show the motion at once, for a new image as for the sample
@@ -201,15 +206,11 @@ class FileActions:
         try:
             with busy_cursor():
                 save_project(project, path)
-        except KlingPreviewError as exc:
-            self._error("Could not save", str(exc))
-            return False
         except OSError as exc:
             self._error("Could not save", f"{path}: {exc.strerror or exc}")
             return False
         except Exception as exc:
-            log.exception("saving %s failed", path)
-            self._error("Could not save", f"{path}: {exc}")
+            self._failed("Could not save", path, "saving", exc)
             return False
         self.path = path
         self.source = path

@@ -6,7 +6,6 @@ A mixin of `MainWindow`. Reading, fitting and writing tracks is the core's (`cor
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,14 +13,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from kling_preview.core import trajectory as traj
 from kling_preview.core.edits import ImportTracks, fit_tracks
-from kling_preview.core.errors import KlingPreviewError
 from kling_preview.core.project import MAX_REGIONS, REGION_LIMIT_TEXT
 from kling_preview.core.spec.tracks import image_tracks, read_track_file, write_track_file
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-log = logging.getLogger(__name__)
 
 TRACKS_OPEN_FILTER = "Trajectory files: KJNodes, ComfyUI workflows, ATI tracks (*.json *.txt *.pth);;All files (*)"
 KJNODES_FILTER = "KJNodes coordinates, 81 points per track (*.json)"
@@ -64,12 +61,8 @@ class TrackFileActions:
         path = Path(path)
         try:
             tracks, file_notes = image_tracks(read_track_file(path), project.size, path.name)
-        except KlingPreviewError as exc:
-            self._error("Could not import trajectories", str(exc))
-            return False
         except Exception as exc:  # a bug must not take the window down with it
-            log.exception("importing trajectories from %s failed", path)
-            self._error("Could not import trajectories", f"{path}: {exc}")
+            self._failed("Could not import trajectories", path, "importing trajectories from", exc)
             return False
         self._remember_dir(path)
         fit = fit_tracks(tracks)
@@ -125,12 +118,8 @@ class TrackFileActions:
             path = path.with_suffix(".pth" if fmt == "ati" else ".json")
         try:
             write_track_file(path, [r.trajectory for r in regions], fmt)
-        except KlingPreviewError as exc:
-            self._error("Could not export trajectories", str(exc))
-            return False
         except Exception as exc:
-            log.exception("exporting trajectories to %s failed", path)
-            self._error("Could not export trajectories", f"{path}: {exc}")
+            self._failed("Could not export trajectories", path, "exporting trajectories to", exc)
             return False
         self._remember_dir(path)
         text = f"Exported {count(len(regions), 'trajectory', 'trajectories')} to {path.name}"

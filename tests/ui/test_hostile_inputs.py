@@ -89,3 +89,30 @@ def test_opening_a_hostile_file_is_one_message_and_the_project_stays(window, tmp
     assert window.project is project
     kind, text = no_dialogs[-1]
     assert kind == "critical" and path.name in text and words in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("target", "act", "name"),
+    [
+        ("kling_preview.ui.file_actions.load_input", lambda w, p: w.open_path(p, ask=False), "still.png"),
+        ("kling_preview.ui.file_actions.save_project", lambda w, p: w.save_as(p), "work.klproj"),
+        ("kling_preview.ui.track_actions.read_track_file", lambda w, p: w.import_trajectories(p), "tracks.json"),
+        ("kling_preview.ui.track_actions.write_track_file", lambda w, p: w.export_trajectories(p), "tracks.json"),
+    ],
+)
+def test_a_bug_in_a_file_action_is_a_message_naming_the_file_and_a_logged_trace(
+    window, no_dialogs, monkeypatch, tmp_path, caplog, target, act, name
+):
+    """Anything but our own errors is a bug: the window stays, says which file, and logs the trace."""
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(target, broken)
+    window.project.regions[0].trajectory = [(40.0, 40.0), (120.0, 90.0)]  # something to export
+    path = tmp_path / name
+    path.write_text("[]")
+    with caplog.at_level("ERROR"):
+        assert act(window, path) is False
+    assert no_dialogs[-1] == ("critical", f"{path}: boom")
+    assert any(r.exc_info and str(path) in r.getMessage() for r in caplog.records)
