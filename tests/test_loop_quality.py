@@ -18,14 +18,20 @@ W, H = 320, 200
 BOX = (40, 160, 40, 280)
 
 
-def flow_project(*, feather: float = 3.0, loop_seconds: float = 4.0):
-    p = make_project(W, H, seed=5)
+def add_flow(p: Project, box: tuple[int, int, int, int], trajectory, feather: float = 3.0):
+    """A flow region painted over `box` (y0, y1, x0, x1) with `trajectory`; returns it and its mask."""
     region = p.add_region(kind=MotionKind.FLOW, feather=feather)
-    mask = np.zeros((H, W), bool)
-    y0, y1, x0, x1 = BOX
+    mask = np.zeros(p.labels.shape, bool)
+    y0, y1, x0, x1 = box
     mask[y0:y1, x0:x1] = True
     p.set_mask(region.label, mask)
-    region.trajectory = [(60.0, 100.0), (180.0, 100.0)]  # 120 px to the right per loop
+    region.trajectory = trajectory
+    return region, mask
+
+
+def flow_project(*, feather: float = 3.0, loop_seconds: float = 4.0):
+    p = make_project(W, H, seed=5)
+    _, mask = add_flow(p, BOX, [(60.0, 100.0), (180.0, 100.0)], feather)  # 120 px to the right per loop
     p.clip.mode = "loop"
     p.clip.loop_seconds = loop_seconds
     p.clip.fps = 12
@@ -103,12 +109,7 @@ def grain_project() -> tuple[Project, np.ndarray]:
     noise = rng.normal(128.0, 40.0, (H, W, 3)).astype(np.float32)
     pixels = np.clip(cv2.GaussianBlur(noise, (0, 0), 1.0), 0, 255).astype(np.uint8)
     p = Project(decode_image(encode_png(pixels), "grain.png"))
-    region = p.add_region(kind=MotionKind.FLOW, feather=3.0)
-    mask = np.zeros((H, W), bool)
-    y0, y1, x0, x1 = BOX
-    mask[y0:y1, x0:x1] = True
-    p.set_mask(region.label, mask)
-    region.trajectory = [(100.0, 60.0), (190.0, 150.0)]
+    _, mask = add_flow(p, BOX, [(100.0, 60.0), (190.0, 150.0)])
     p.clip.mode = "loop"
     p.clip.fps = 24
     return p, mask
@@ -163,11 +164,8 @@ def test_unknown_quality_is_refused():
 # ----- kling mode: flowing regions advect their own texture ------------------------------------------
 def sky_project():
     p = make_project(W, H, seed=7)
-    sky = p.add_region(kind=MotionKind.FLOW, feather=3.0)
-    mask = np.zeros((H, W), bool)
-    mask[:90] = True  # touches the top, left and right borders
-    p.set_mask(sky.label, mask)
-    sky.trajectory = [(100.0, 40.0), (220.0, 40.0)]  # 120 px right over the clip
+    # Touches the top, left and right borders; 120 px right over the clip.
+    _, mask = add_flow(p, (0, 90, 0, W), [(100.0, 40.0), (220.0, 40.0)])
     p.clip.seconds = 4.0
     p.clip.fps = 12
     return p, mask
@@ -230,11 +228,7 @@ def test_a_flow_region_s_edge_is_feathered_in_proportion_to_the_image():
     """The user's feather is in pixels: 1 px on a 1000 px wide image would cut a hard seam where the moving
     texture meets the still, so the composite's feather is at least 0.8% of the long side (8 px here)."""
     p = make_project(1000, 300, seed=2)
-    region = p.add_region(kind=MotionKind.FLOW, feather=1.0)
-    mask = np.zeros((300, 1000), bool)
-    mask[50:250, 200:800] = True
-    p.set_mask(region.label, mask)
-    region.trajectory = [(300.0, 150.0), (600.0, 150.0)]
+    region, _ = add_flow(p, (50, 250, 200, 800), [(300.0, 150.0), (600.0, 150.0)], feather=1.0)
     r = render.Renderer(render.snapshot(p, None, "loop"))
     r.frame(0.5)
     alpha = r.cache_entry(region.label).alpha
@@ -248,11 +242,7 @@ def test_export_quality_does_not_sharpen_the_texture_round_still_posts():
     phase has hardly travelled it is the still, so blending the two loses no contrast and boosting it
     over-sharpened the water round every post (1.3-1.5x the still's fine detail here, 1.4x on a lake)."""
     p = make_project(800, 300, seed=4)
-    region = p.add_region(kind=MotionKind.FLOW, feather=3.0)
-    mask = np.zeros((300, 800), bool)
-    mask[40:260, 40:760] = True
-    p.set_mask(region.label, mask)
-    region.trajectory = [(200.0, 150.0), (500.0, 150.0)]
+    region, mask = add_flow(p, (40, 260, 40, 760), [(200.0, 150.0), (500.0, 150.0)])
     p.clip.mode = "loop"
     p.clip.fps = 12
     posts = np.zeros((300, 800), bool)
