@@ -30,6 +30,18 @@ def make_project(width: int = 640, height: int = 400, seed: int = 0) -> Project:
     return Project(decode_image(encode_png(pixels), "textured.png"))
 
 
+def arrow_project(seed: int, end: tuple[float, float]) -> Project:
+    """A small project Kling accepts: a 480x320 still with one region painted over a box and an arrow from
+    its middle to `end`."""
+    project = make_project(480, 320, seed=seed)
+    region = project.add_region()
+    box = np.zeros((320, 480), bool)
+    box[100:200, 100:220] = True
+    project.set_mask(region.label, box)
+    region.trajectory = [(160, 150), end]
+    return project
+
+
 @pytest.fixture
 def project() -> Project:
     return make_project()

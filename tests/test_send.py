@@ -8,9 +8,8 @@ from pathlib import Path
 import jwt
 import keyring
 import keyring.backend
-import numpy as np
 import pytest
-from conftest import make_project
+from conftest import arrow_project
 from kling_server import HTTP_STATUS, Fault, KlingServer
 
 from kling_preview import cli
@@ -35,14 +34,8 @@ def server():
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> str:
     """A small valid project (the bundled sample is large: encoding it would dominate these tests)."""
-    project = make_project(480, 320, seed=3)
-    region = project.add_region()
-    box = np.zeros((320, 480), bool)
-    box[100:200, 100:220] = True
-    project.set_mask(region.label, box)
-    region.trajectory = [(160, 150), (300, 120)]
     path = tmp_path_factory.mktemp("small") / "small.klproj"
-    save_project(project, path)
+    save_project(arrow_project(3, (300, 120)), path)
     return str(path)
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from kling_preview.core.project import Project
 from kling_preview.ui.canvas import Canvas
 from kling_preview.ui.main_window import MainWindow
+from kling_preview.ui.panels.preview import PreviewPanel
 
 
 @pytest.fixture(autouse=True)
@@ -173,3 +174,15 @@ def make_dialog(qtbot, tmp_path):
         dialog.reject()  # cancels and waits for a running export
         dialog.close()
         dialog.deleteLater()
+
+
+@pytest.fixture
+def preview_panel(qtbot) -> Iterator[PreviewPanel]:
+    """A shown preview panel of its own; its render thread is stopped after the test."""
+    widget = PreviewPanel()
+    widget.resize(480, 360)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    widget.close()
+    widget.deleteLater()

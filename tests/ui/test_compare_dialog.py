@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-from conftest import make_project
+from conftest import arrow_project
 
 from kling_preview.core import render
 from kling_preview.core.images import load_image
@@ -14,13 +13,7 @@ from kling_preview.ui.dialogs.compare import compare_with_video
 
 
 def moving_project():
-    project = make_project(480, 320, seed=9)
-    region = project.add_region()
-    mask = np.zeros((320, 480), bool)
-    mask[100:200, 100:220] = True
-    project.set_mask(region.label, mask)
-    region.trajectory = [(160, 150), (300, 110)]
-    return project
+    return arrow_project(9, (300, 110))
 
 
 def test_compare_with_video_shows_verdicts_and_saves_reports(qtbot, window, tmp_path):

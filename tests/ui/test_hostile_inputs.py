@@ -12,18 +12,11 @@ import pytest
 from conftest import make_project
 
 from kling_preview.core.projectfile import save_project
-from kling_preview.ui.panels.preview import PreviewPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = PreviewPanel()
-    widget.resize(480, 360)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    widget.close()
-    widget.deleteLater()
+def panel(preview_panel):
+    return preview_panel
 
 
 @pytest.mark.parametrize(("key", "value"), [("fps", 1e9), ("seconds", 1e9), ("fps", 10**38)])

@@ -28,14 +28,8 @@ def moving_project(trajectory=((100, 100), (220, 140))):
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = PreviewPanel()
-    widget.resize(480, 360)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    widget.close()
-    widget.deleteLater()
+def panel(preview_panel):
+    return preview_panel
 
 
 def shown_at(panel: PreviewPanel, index: int) -> bool:

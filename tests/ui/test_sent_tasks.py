@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from conftest import make_project
+from conftest import arrow_project, make_project
 from kling_server import KlingServer
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -32,13 +31,7 @@ def server(monkeypatch):
 @pytest.fixture
 def sendable():
     """A small project Kling accepts: one painted region with an arrow."""
-    project = make_project(480, 320, seed=4)
-    region = project.add_region()
-    mask = np.zeros((320, 480), bool)
-    mask[100:200, 100:220] = True
-    project.set_mask(region.label, mask)
-    region.trajectory = [(160, 150), (300, 120)]
-    return project
+    return arrow_project(4, (300, 120))
 
 
 def cell(panel: SentTasksPanel, row: int, column: int) -> str:
