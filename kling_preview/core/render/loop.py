@@ -321,8 +321,9 @@ def _warp_region(out: np.ndarray, e: FieldEntry, t: float, period: float, kling:
     y0, y1, x0, x1 = e.bbox
     if e.kind == FieldKind.FLOW:
         phases = [(travel, 0.0, weight) for travel, weight in flow_phases(t, period, e.cycles, e.offset, kling)]
-        # A phase's detail is like the still's while its travel is short of the local mean's box.
-        near = [max(e.rho, 1.0 - abs(p[0]) * e.speed / e.box) for p in phases]
+        # A phase's detail is like the still's while its travel is short of the local mean's box (only the
+        # export blend mixes the still in).
+        near = [max(e.rho, 1.0 - abs(p[0]) * e.speed / e.box) for p in phases] if e.best else []
         # Best quality blurs the local mean over a halo of rows around each stripe (exact); live takes the
         # stripe alone (the mean differs near stripe edges by a grey level or two, and a third less warping).
         halo = e.box // 2 + 1 if e.best else 0
